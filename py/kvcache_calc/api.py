@@ -1,0 +1,91 @@
+"""The JSON boundary: scenario JSON in, result JSON out, for the page's worker, the CLI and Python users."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Callable
+
+from .advise import suggestions
+from .evaluate import predict_scenario
+from .presets import gpu_ids, load_presets, model_ids
+from .scenario import parse_scenario
+from .schema import schema_json
+from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tornado
+
+
+def predict(scenario: dict) -> dict:
+    """Every predicted metric for a scenario (raises ValueError naming the bad field)."""
+    return predict_scenario(parse_scenario(scenario))
+
+
+def analyze(scenario: dict) -> dict:
+    """What the page draws after each change: prediction, curves, swings and suggestions."""
+    s = parse_scenario(scenario)
+    current = predict_scenario(s)
+    return {
+        "predict": current,
+        "memory_curve": memory_curve(s),
+        "sweeps": [sweep(s, path, points=9) for path in SWEEP_PATHS],
+        "tornado": tornado(s),
+        "suggestions": suggestions(s, current),
+    }
+
+
+def schema() -> dict:
+    """The field table, with preset ids as the choices of model.preset and hardware.gpu."""
+    out = schema_json()
+    for field in out["fields"]:
+        if field["path"] == "model.preset":
+            field["choices"] = list(model_ids())
+        elif field["path"] == "hardware.gpu":
+            field["choices"] = list(gpu_ids())
+    return out
+
+
+def _payload_scenario(payload: dict) -> dict:
+    return payload.get("scenario", {})
+
+
+METHODS: dict[str, Callable[[dict], Any]] = {
+    "schema": lambda p: schema(),
+    "presets": lambda p: load_presets(),
+    "predict": lambda p: predict(_payload_scenario(p)),
+    "analyze": lambda p: analyze(_payload_scenario(p)),
+    "sweep": lambda p: sweep(parse_scenario(_payload_scenario(p)), p.get("path", ""), p.get("values")),
+    "tornado": lambda p: tornado(parse_scenario(_payload_scenario(p)), float(p.get("swing", 0.2))),
+    "memory_curve": lambda p: memory_curve(parse_scenario(_payload_scenario(p))),
+    "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),
+                                      p.get("metric", "token_hit_rate")),
+}
+
+_FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)?):")
+
+
+def finite_json(value: Any) -> Any:
+    """The value with every non-finite float replaced by None, so JSON never carries NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def handle(method: str, payload_json: str) -> str:
+    """One call of the worker protocol: {"ok": true, "result"} or {"ok": false, "error": {message, field}}."""
+    try:
+        payload = json.loads(payload_json) if payload_json else {}
+        if not isinstance(payload, dict):
+            raise ValueError("payload: expected a JSON object")
+        if method not in METHODS:
+            raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")
+        result = finite_json(METHODS[method](payload))
+        return json.dumps({"ok": True, "result": result}, allow_nan=False)
+    except (ValueError, TypeError, KeyError) as exc:
+        message = str(exc)
+        match = _FIELD_IN_MESSAGE.match(message)
+        return json.dumps({"ok": False, "error": {"message": message,
+                                                   "field": match.group(1) if match else None}})

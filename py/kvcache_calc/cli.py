@@ -1,0 +1,108 @@
+"""Command line: `kvcache-calc predict SCENARIO.json [--json]`, `solve`, `schema`, `presets`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from . import api
+from .sensitivity import solve_capacity
+from .scenario import parse_scenario
+
+ROWS = (
+    ("token_hit_rate", "Token hit rate (cached prompt tokens / prompt tokens)", "pct"),
+    ("request_hit_rate", "Request hit rate (whole history found)", "pct"),
+    ("ceiling_token_hit_rate", "Ceiling token hit rate (infinite cache)", "pct"),
+    ("ceiling_request_hit_rate", "Ceiling request hit rate", "pct"),
+    ("seed_formula_hit_rate", "Old one-line formula's hit rate", "pct"),
+    ("characteristic_time_s", "Characteristic time T", "s"),
+    ("kv_bytes_per_token", "KV bytes per token (replica)", "int"),
+    ("cache_capacity_tokens", "Cache capacity per replica", "tokens"),
+    ("kv_gib_per_gpu", "KV memory per GPU", "gib"),
+    ("derived_qps", "Requests per second", "num"),
+    ("prompt_tokens_per_s", "Prompt tokens per second", "num"),
+    ("cached_tokens_per_s", "Cached tokens per second", "num"),
+    ("ideal_prefill_speedup", "Ideal prefill speedup", "x"),
+    ("cache_utilization", "Cache utilisation", "pct"),
+    ("occupancy_system_prompt", "  held by the system prompt", "pct"),
+    ("occupancy_live", "  held by conversations that return in time", "pct"),
+    ("occupancy_idle", "  held by conversations evicted before they return", "pct"),
+    ("occupancy_finished", "  held by finished conversations", "pct"),
+    ("concurrent_conversations", "Conversations in progress", "num"),
+)
+
+
+def _fmt(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    return {"pct": f"{value * 100:.2f}%", "s": f"{value:,.1f} s", "int": f"{value:,.0f}",
+            "tokens": f"{value:,.0f} tokens", "gib": f"{value:,.2f} GiB", "x": f"{value:.2f}x",
+            "num": f"{value:,.2f}"}[kind]
+
+
+def _table(result: dict) -> str:
+    width = max(len(label) for _, label, _ in ROWS)
+    lines = [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
+    lines += [f"warning: {w['message_en']}" for w in result.get("warnings", [])]
+    return "\n".join(lines)
+
+
+def _read_scenario(path: str) -> dict:
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    except OSError as exc:
+        raise ValueError(f"scenario file: cannot read {path!r}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"scenario file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kvcache-calc", description="KV-cache prefix hit-rate calculator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="predict hit rates for a scenario JSON file ('-' for stdin)")
+    p.add_argument("scenario")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = sub.add_parser("solve", help="cache size needed for a target hit rate")
+    p.add_argument("scenario")
+    p.add_argument("--target", type=float, required=True)
+    p.add_argument("--metric", default="token_hit_rate", choices=("token_hit_rate", "request_hit_rate"))
+    p.add_argument("--json", action="store_true")
+    for name in ("schema", "presets"):
+        p = sub.add_parser(name, help=f"print the {name} as JSON")
+        p.add_argument("--json", action="store_true", help="(always JSON)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "schema":
+            out = api.schema()
+        elif args.command == "presets":
+            out = api.METHODS["presets"]({})
+        elif args.command == "predict":
+            out = api.finite_json(api.predict(_read_scenario(args.scenario)))
+            if not args.json:
+                print(_table(out))
+                return 0
+        else:
+            out = api.finite_json(solve_capacity(parse_scenario(_read_scenario(args.scenario)),
+                                                 args.target, args.metric))
+            if not args.json:
+                if out["achievable"]:
+                    mem = out["memory_gib_per_gpu"]
+                    print(f"{args.metric} {args.target:.1%} needs {out['capacity_tokens']:,} tokens per replica"
+                          + (f" ({mem:,.1f} GiB per GPU)" if mem is not None else ""))
+                else:
+                    print(f"{args.metric} {args.target:.1%} is not reachable: the ceiling is {out['ceiling']:.1%}")
+                return 0
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    json.dump(out, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Scenario JSON -> validated, preset-merged dataclasses; every error names field, value and range."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields as dc_fields
+from typing import Any
+
+from .presets import gpu_ids, gpu_preset, model_ids, model_preset
+from .schema import FIELDS_BY_PATH, SCENARIO_VERSION, SECTIONS, Field
+
+MODEL_ARCH_KEYS = (
+    "num_layers", "num_attention_heads", "num_kv_heads", "head_dim", "hidden_size",
+    "intermediate_size", "vocab_size", "attention", "kv_lora_rank", "qk_rope_head_dim",
+    "sliding_window", "sliding_window_layers", "linear_attention_layers", "params_b",
+    "active_params_b", "weight_dtype", "kv_dtype",
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Architecture and dtypes of the served model."""
+
+    num_layers: int
+    num_kv_heads: int
+    head_dim: int
+    num_attention_heads: int | None = None
+    hidden_size: int | None = None
+    intermediate_size: int | None = None
+    vocab_size: int | None = None
+    attention: str = "gqa"
+    kv_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
+    sliding_window: int = 0
+    sliding_window_layers: int = 0
+    linear_attention_layers: int = 0
+    params_b: float | None = None
+    active_params_b: float | None = None
+    weight_dtype: str = "bf16"
+    kv_dtype: str = "bf16"
+    weights_gib: float | None = None
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    """GPUs of one replica and vLLM's memory settings."""
+
+    memory_gib: float
+    num_gpus: int = 1
+    tensor_parallel: int = 1
+    gpu_memory_utilization: float = 0.9
+    max_num_batched_tokens: int = 8192
+    activation_reserve_gib: float | None = None
+    gpu: str | None = None
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    block_size: int = 16
+    capacity_tokens: int | None = None
+    policy: str = "lru"
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    arrival_rate: float = 1.0
+    turns_mean: float = 5.0
+    turns_dist: str = "geometric"
+    think_time_s: float = 60.0
+    think_dist: str = "exponential"
+    user_tokens: int = 200
+    output_tokens: int = 400
+    system_prompt_tokens: int = 1000
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    replicas: int = 1
+    routing: str = "affinity"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; `model`/`hardware` are None only when capacity is given directly."""
+
+    model: ModelSpec | None
+    hardware: HardwareSpec | None
+    cache: CacheSpec
+    workload: WorkloadSpec
+    cluster: ClusterSpec
+    raw: dict
+
+    def with_value(self, path: str, value: Any) -> "Scenario":
+        """This scenario with one field changed (re-validated)."""
+        return parse_scenario(set_path(self.raw, path, value))
+
+
+def set_path(scenario: dict, path: str, value: Any) -> dict:
+    """A copy of a scenario dict with `section.key` set."""
+    section, key = path.split(".", 1)
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in scenario.items()}
+    out.setdefault(section, {})[key] = value
+    return out
+
+
+def get_path(scenario: dict, path: str) -> Any:
+    section, key = path.split(".", 1)
+    return (scenario.get(section) or {}).get(key)
+
+
+def _fail(path: str, value: Any, allowed: str) -> ValueError:
+    shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return ValueError(f"{path}: {shown} is not allowed; expected {allowed}")
+
+
+def _check_value(field: Field, value: Any, choices: tuple[str, ...] | None = None) -> Any:
+    """The value converted to the field's type, or a ValueError naming field, value and range."""
+    if field.kind == "enum":
+        allowed = choices if choices is not None else field.choices
+        if not isinstance(value, str) or value not in allowed:
+            raise _fail(field.path, value, "one of " + ", ".join(f'"{c}"' for c in allowed))
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(field.path, value, field.range_text())
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(field.path, value, field.range_text())
+    given = value
+    if field.kind == "int":
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise _fail(field.path, given, field.range_text())
+            value = int(value)
+    else:
+        value = float(value)
+    too_low = field.minimum is not None and (
+        value <= field.minimum if field.exclusive_minimum else value < field.minimum)
+    too_high = field.maximum is not None and value > field.maximum
+    if too_low or too_high:
+        raise _fail(field.path, given, field.range_text())
+    return value
+
+
+def _read_section(raw: dict, section: str) -> dict:
+    """Validated values of one section, keyed by field name; absent and null values left out."""
+    body = raw.get(section, {})
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise _fail(section, body, "an object")
+    out = {}
+    for key, value in body.items():
+        path = f"{section}.{key}"
+        field = FIELDS_BY_PATH.get(path)
+        if field is None:
+            allowed = ", ".join(f.key for f in FIELDS_BY_PATH.values() if f.section == section)
+            raise ValueError(f"{path}: unknown key; allowed keys in {section}: {allowed}")
+        if value is None:
+            if not field.optional:
+                raise _fail(path, value, field.range_text())
+            continue
+        choices = {"model.preset": model_ids(), "hardware.gpu": gpu_ids()}.get(path)
+        out[key] = _check_value(field, value, choices)
+    return out
+
+
+def _model(values: dict, need_weights: bool) -> ModelSpec:
+    preset = values.get("preset")
+    merged: dict = {}
+    if preset is not None:
+        merged.update({k: v for k, v in model_preset(preset).items() if k in MODEL_ARCH_KEYS})
+    merged.update(values)
+    if merged.get("attention") == "mla":
+        merged.setdefault("num_kv_heads", 1)
+        merged.setdefault("head_dim", merged.get("kv_lora_rank", 0) + merged.get("qk_rope_head_dim", 0))
+    for key in ("num_layers", "num_kv_heads", "head_dim"):
+        if key not in merged:
+            raise ValueError(f"model.{key}: required when model.preset is not given "
+                             f"(or give cache.capacity_tokens and omit the model)")
+    if need_weights and "params_b" not in merged and "weights_gib" not in merged:
+        raise ValueError("model.params_b: required to size the weights (or set model.weights_gib, "
+                         "or give cache.capacity_tokens)")
+    spec = ModelSpec(**{k: v for k, v in merged.items() if k in {f.name for f in dc_fields(ModelSpec)}})
+    if spec.attention == "mla" and spec.kv_lora_rank + spec.qk_rope_head_dim <= 0:
+        raise ValueError("model.kv_lora_rank: MLA needs kv_lora_rank + qk_rope_head_dim > 0")
+    if spec.num_attention_heads is not None and spec.num_kv_heads > spec.num_attention_heads \
+            and spec.attention != "mla":
+        raise _fail("model.num_kv_heads", spec.num_kv_heads,
+                    f"an integer <= model.num_attention_heads ({spec.num_attention_heads})")
+    if spec.sliding_window_layers + spec.linear_attention_layers > spec.num_layers:
+        raise _fail("model.sliding_window_layers", spec.sliding_window_layers,
+                    f"sliding-window + linear-attention layers <= model.num_layers ({spec.num_layers})")
+    if spec.sliding_window_layers > 0 and spec.sliding_window <= 0:
+        raise _fail("model.sliding_window", spec.sliding_window,
+                    "a window > 0 tokens when model.sliding_window_layers > 0")
+    if spec.active_params_b is not None and spec.params_b is not None \
+            and spec.active_params_b > spec.params_b:
+        raise _fail("model.active_params_b", spec.active_params_b,
+                    f"a number <= model.params_b ({spec.params_b:g})")
+    return spec
+
+
+def _hardware(values: dict) -> HardwareSpec:
+    gpu = values.get("gpu")
+    if "memory_gib" not in values:
+        if gpu is None:
+            gpu = FIELDS_BY_PATH["hardware.gpu"].default
+        values = {**values, "memory_gib": gpu_preset(gpu)["memory_gib"]}
+    values = {**values, "gpu": gpu}
+    values.setdefault("tensor_parallel", values.get("num_gpus", 1))
+    spec = HardwareSpec(**values)
+    if spec.tensor_parallel > spec.num_gpus or spec.num_gpus % spec.tensor_parallel:
+        raise _fail("hardware.tensor_parallel", spec.tensor_parallel,
+                    f"a divisor of hardware.num_gpus ({spec.num_gpus})")
+    return spec
+
+
+def parse_scenario(raw: Any) -> Scenario:
+    """Validate a scenario JSON object and merge presets and defaults into it."""
+    if not isinstance(raw, dict):
+        raise _fail("scenario", raw, "a JSON object")
+    for key in raw:
+        if key != "version" and key not in SECTIONS:
+            raise ValueError(f"{key}: unknown key; allowed top-level keys: version, " + ", ".join(SECTIONS))
+    version = raw.get("version", SCENARIO_VERSION)
+    if version != SCENARIO_VERSION or isinstance(version, bool):
+        raise _fail("version", version, f"{SCENARIO_VERSION}")
+    values = {s: _read_section(raw, s) for s in SECTIONS}
+    defaults = {s: {f.key: f.default for f in FIELDS_BY_PATH.values()
+                    if f.section == s and f.default is not None} for s in ("cache", "workload", "cluster")}
+    cache = CacheSpec(**{**defaults["cache"], **values["cache"]})
+    workload = WorkloadSpec(**{**defaults["workload"], **values["workload"]})
+    cluster = ClusterSpec(**{**defaults["cluster"], **values["cluster"]})
+    if cache.capacity_tokens is not None and cache.capacity_tokens < cache.block_size:
+        raise _fail("cache.capacity_tokens", cache.capacity_tokens,
+                    f"at least one block (>= cache.block_size = {cache.block_size})")
+    if workload.turns_dist == "fixed" and not float(workload.turns_mean).is_integer():
+        raise _fail("workload.turns_mean", workload.turns_mean, 'an integer when workload.turns_dist is "fixed"')
+    direct = cache.capacity_tokens is not None
+    model_values = values["model"]
+    explicit_arch = any(k in model_values for k in ("num_layers", "num_kv_heads", "head_dim"))
+    if "preset" not in model_values and not explicit_arch and (model_values or not direct):
+        # No preset and no architecture: the default model, with any dtype or size overrides given.
+        model_values = {"preset": FIELDS_BY_PATH["model.preset"].default, **model_values}
+    model = _model(model_values, need_weights=not direct) if model_values else None
+    hardware = None
+    if not direct or values["hardware"]:
+        hardware = _hardware(values["hardware"])
+    return Scenario(model, hardware, cache, workload, cluster, raw)
+
+
+def normalized(s: Scenario) -> dict:
+    """The scenario as JSON with presets resolved and defaults filled in."""
+    out: dict = {"version": SCENARIO_VERSION}
+    for name in SECTIONS:
+        spec = getattr(s, name)
+        if spec is None:
+            continue
+        out[name] = {f.name: getattr(spec, f.name) for f in dc_fields(spec)
+                     if getattr(spec, f.name) is not None}
+    return out
+
+
+__all__ = ["Scenario", "ModelSpec", "HardwareSpec", "CacheSpec", "WorkloadSpec", "ClusterSpec",
+           "parse_scenario", "normalized", "set_path", "get_path"]

@@ -1,0 +1,212 @@
+"""The scenario contract: every field, its type, range, default, unit, URL key and help text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SCENARIO_VERSION = 1
+
+DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scenario field: `path` is "section.key", `kind` is int, float or enum."""
+
+    path: str
+    kind: str
+    default: Any
+    url_key: str
+    unit: str
+    label_en: str
+    label_zh: str
+    help_en: str
+    help_zh: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+    @property
+    def section(self) -> str:
+        return self.path.split(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.path.split(".", 1)[1]
+
+    def range_text(self) -> str:
+        """Human-readable allowed range, used in error messages."""
+        if self.kind == "enum":
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        low = "" if self.minimum is None else (
+            f"> {_num(self.minimum)}" if self.exclusive_minimum else f">= {_num(self.minimum)}")
+        high = "" if self.maximum is None else f"<= {_num(self.maximum)}"
+        kind = "an integer" if self.kind == "int" else "a number"
+        bounds = " and ".join(b for b in (low, high) if b)
+        return f"{kind} {bounds}".strip()
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _f(path, kind, default, url_key, unit, label_en, label_zh, help_en, help_zh, **kw) -> Field:
+    return Field(path, kind, default, url_key, unit, label_en, label_zh, help_en, help_zh, **kw)
+
+
+FIELDS: tuple[Field, ...] = (
+    # --- model ---------------------------------------------------------------------------------
+    _f("model.preset", "enum", "llama-3.1-8b", "preset", "", "Model preset", "模型预设",
+       "A preset fills every model field; any field you set overrides it.",
+       "预设会填好所有模型字段；你填写的字段会覆盖预设值。", optional=True),
+    _f("model.num_layers", "int", None, "layers", "layers", "Layers", "层数",
+       "Transformer layers (decoder blocks).", "Transformer 解码层数。",
+       minimum=1, maximum=1000, optional=True),
+    _f("model.num_attention_heads", "int", None, "heads", "heads", "Attention heads", "注意力头数",
+       "Query heads per layer (informational; KV size uses KV heads).",
+       "每层查询头数（仅供参考；KV 大小取决于 KV 头数）。", minimum=1, maximum=4096, optional=True),
+    _f("model.num_kv_heads", "int", None, "kvheads", "heads", "KV heads", "KV 头数",
+       "Key/value heads per layer: equal to attention heads for MHA, fewer for GQA, 1 for MQA.",
+       "每层 KV 头数：MHA 等于注意力头数，GQA 更少，MQA 为 1。", minimum=1, maximum=4096,
+       optional=True),
+    _f("model.head_dim", "int", None, "headdim", "dims", "Head dimension", "头维度",
+       "Dimension of each attention head.", "每个注意力头的维度。", minimum=1, maximum=4096,
+       optional=True),
+    _f("model.hidden_size", "int", None, "hidden", "dims", "Hidden size", "隐藏层维度",
+       "Model width; used to estimate activation memory.", "模型宽度；用于估算激活内存。",
+       minimum=1, maximum=1_000_000, optional=True),
+    _f("model.intermediate_size", "int", None, "inter", "dims", "MLP width", "MLP 宽度",
+       "MLP intermediate size active per token (MoE: experts per token x expert width).",
+       "每个 token 激活的 MLP 中间维度（MoE：每 token 专家数 × 专家宽度）。",
+       minimum=1, maximum=10_000_000, optional=True),
+    _f("model.vocab_size", "int", None, "vocab", "tokens", "Vocabulary", "词表大小",
+       "Vocabulary size; the logits of the profiling batch dominate vLLM's activation peak.",
+       "词表大小；vLLM 预分析批次的 logits 是激活峰值的主要部分。",
+       minimum=1, maximum=10_000_000, optional=True),
+    _f("model.attention", "enum", None, "attn", "", "Attention type", "注意力类型",
+       "mha/gqa/mqa store K and V per KV head; mla stores one compressed latent per token.",
+       "mha/gqa/mqa 每个 KV 头存 K 和 V；mla 每个 token 存一个压缩潜向量。",
+       choices=("mha", "gqa", "mqa", "mla"), optional=True),
+    _f("model.kv_lora_rank", "int", None, "lora", "dims", "MLA latent rank", "MLA 潜向量秩",
+       "MLA only: kv_lora_rank (DeepSeek-V3: 512).", "仅 MLA：kv_lora_rank（DeepSeek-V3 为 512）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.qk_rope_head_dim", "int", None, "rope", "dims", "MLA RoPE dim", "MLA RoPE 维度",
+       "MLA only: qk_rope_head_dim (DeepSeek-V3: 64).", "仅 MLA：qk_rope_head_dim（DeepSeek-V3 为 64）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.sliding_window", "int", None, "swa", "tokens", "Sliding window", "滑动窗口",
+       "Window of sliding-window layers; such a layer keeps at most this many tokens per request (0 = none).",
+       "滑动窗口层的窗口；这类层每个请求最多保留这么多 token（0 表示无）。",
+       minimum=0, maximum=100_000_000, optional=True),
+    _f("model.sliding_window_layers", "int", None, "swalayers", "layers", "Sliding-window layers",
+       "滑动窗口层数", "How many layers use the sliding window.", "使用滑动窗口的层数。",
+       minimum=0, maximum=1000, optional=True),
+    _f("model.linear_attention_layers", "int", None, "linlayers", "layers", "Linear-attention layers",
+       "线性注意力层数", "Mamba / linear-attention layers: a fixed state per request, no per-token KV.",
+       "Mamba / 线性注意力层：每个请求固定状态，没有逐 token 的 KV。",
+       minimum=0, maximum=1000, optional=True),
+    _f("model.params_b", "float", None, "params", "B params", "Parameters", "参数量",
+       "Total parameters in billions; weights = parameters x weight dtype.",
+       "总参数量（十亿）；权重内存 = 参数量 × 权重数据类型字节数。",
+       minimum=0.0, maximum=100_000.0, exclusive_minimum=True, optional=True),
+    _f("model.active_params_b", "float", None, "active", "B params", "Active parameters",
+       "激活参数量", "Parameters used per token (MoE); equals parameters for dense models.",
+       "每个 token 实际使用的参数（MoE）；稠密模型等于总参数量。",
+       minimum=0.0, maximum=100_000.0, exclusive_minimum=True, optional=True),
+    _f("model.weight_dtype", "enum", None, "wdtype", "", "Weight dtype", "权重数据类型",
+       "Data type of the weights.", "权重的数据类型。", choices=DTYPES, optional=True),
+    _f("model.kv_dtype", "enum", None, "kvdtype", "", "KV cache dtype", "KV 缓存数据类型",
+       "Data type of the KV cache (vLLM --kv-cache-dtype).", "KV 缓存的数据类型（vLLM --kv-cache-dtype）。",
+       choices=DTYPES, optional=True),
+    _f("model.weights_gib", "float", None, "weights", "GiB", "Weights size", "权重大小",
+       "Total weight memory; overrides parameters x dtype when set.",
+       "权重总内存；填写后覆盖“参数量 × 数据类型”。",
+       minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True, optional=True),
+    # --- hardware ------------------------------------------------------------------------------
+    _f("hardware.gpu", "enum", "h100-sxm-80gb", "gpu", "", "GPU", "GPU",
+       "GPU preset: memory, bandwidth and TFLOP/s.", "GPU 预设：显存、带宽和算力。", optional=True),
+    _f("hardware.memory_gib", "float", None, "mem", "GiB", "Memory per GPU", "每卡显存",
+       "Memory per GPU as the driver reports it; overrides the GPU preset.",
+       "驱动报告的每卡显存；覆盖 GPU 预设。", minimum=0.0, maximum=100_000.0,
+       exclusive_minimum=True, optional=True),
+    _f("hardware.num_gpus", "int", 1, "gpus", "GPUs", "GPUs per replica", "每副本 GPU 数",
+       "GPUs that serve one copy of the model (tensor x pipeline parallel).",
+       "服务一份模型副本的 GPU 数（张量并行 × 流水线并行）。", minimum=1, maximum=1024),
+    _f("hardware.tensor_parallel", "int", None, "tp", "GPUs", "Tensor parallel", "张量并行",
+       "Tensor-parallel size; must divide the GPUs per replica (the rest is pipeline parallel). Default: all of them.",
+       "张量并行度；须整除每副本 GPU 数（其余为流水线并行）。默认等于全部 GPU。",
+       minimum=1, maximum=1024, optional=True),
+    _f("hardware.gpu_memory_utilization", "float", 0.9, "util", "fraction", "GPU memory utilization",
+       "显存利用率", "Share of GPU memory vLLM may use (--gpu-memory-utilization).",
+       "vLLM 可使用的显存比例（--gpu-memory-utilization）。",
+       minimum=0.0, maximum=1.0, exclusive_minimum=True),
+    _f("hardware.max_num_batched_tokens", "int", 8192, "mbt", "tokens", "Max batched tokens",
+       "最大批处理 token 数", "vLLM's --max-num-batched-tokens; sets the activation peak it reserves.",
+       "vLLM 的 --max-num-batched-tokens；决定预留的激活峰值。", minimum=1, maximum=10_000_000),
+    _f("hardware.activation_reserve_gib", "float", None, "act", "GiB", "Activation reserve",
+       "激活预留", "Memory per GPU reserved for activations and non-torch use; estimated when empty.",
+       "每卡为激活和非 torch 用途预留的内存；留空则估算。",
+       minimum=0.0, maximum=100_000.0, optional=True),
+    # --- cache ---------------------------------------------------------------------------------
+    _f("cache.block_size", "int", 16, "block", "tokens", "Block size", "块大小",
+       "Tokens per KV block; only full blocks are cached and reused.",
+       "每个 KV 块的 token 数；只有满块会被缓存和复用。", minimum=1, maximum=4096),
+    _f("cache.capacity_tokens", "int", None, "cap", "tokens", "Cache capacity", "缓存容量",
+       "KV cache capacity per replica; overrides the memory model when set.",
+       "每个副本的 KV 缓存容量；填写后覆盖内存模型。", minimum=1, maximum=10**13, optional=True),
+    _f("cache.policy", "enum", "lru", "policy", "", "Eviction policy", "淘汰策略",
+       "lru: vLLM/SGLang default; fifo: age-based, hits do not refresh a block.",
+       "lru：vLLM/SGLang 默认；fifo：按进入时间淘汰，命中不刷新。", choices=("lru", "fifo")),
+    # --- workload ------------------------------------------------------------------------------
+    _f("workload.arrival_rate", "float", 1.0, "rate", "conv/s", "Conversation arrival rate",
+       "会话到达率", "New conversations per second (Poisson).", "每秒新开始的会话数（泊松到达）。",
+       minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True),
+    _f("workload.turns_mean", "float", 5.0, "turns", "turns", "Turns per conversation",
+       "每会话轮数", "Mean number of requests in a conversation (an integer when fixed).",
+       "一个会话的平均请求数（固定分布时须为整数）。", minimum=1.0, maximum=10_000.0),
+    _f("workload.turns_dist", "enum", "geometric", "tdist", "", "Turns distribution", "轮数分布",
+       "geometric: P(N=k) = p(1-p)^(k-1) with the given mean; fixed: every conversation has that many turns.",
+       "geometric：几何分布，均值如上；fixed：每个会话轮数相同。", choices=("geometric", "fixed")),
+    _f("workload.think_time_s", "float", 60.0, "think", "s", "Think time", "思考时间",
+       "Mean time from the end of a response to the next request of the same conversation.",
+       "从一次回复结束到同一会话下一次请求的平均时间。", minimum=0.0, maximum=10_000_000.0),
+    _f("workload.think_dist", "enum", "exponential", "zdist", "", "Think-time distribution",
+       "思考时间分布", "exponential with the given mean, or fixed.", "指数分布（均值如上）或固定值。",
+       choices=("exponential", "fixed")),
+    _f("workload.user_tokens", "int", 200, "user", "tokens", "User tokens per turn",
+       "每轮用户 token", "New user tokens in each turn's prompt.", "每轮提示中新增的用户 token 数。",
+       minimum=1, maximum=10_000_000),
+    _f("workload.output_tokens", "int", 400, "out", "tokens", "Output tokens per turn",
+       "每轮输出 token", "Tokens the model generates per turn; they become part of the next prompt.",
+       "每轮模型生成的 token 数；它们会成为下一轮提示的一部分。", minimum=0, maximum=10_000_000),
+    _f("workload.system_prompt_tokens", "int", 1000, "sys", "tokens", "System prompt", "系统提示",
+       "Shared system prompt, identical for every conversation.", "所有会话共享且相同的系统提示。",
+       minimum=0, maximum=10_000_000),
+    # --- cluster -------------------------------------------------------------------------------
+    _f("cluster.replicas", "int", 1, "replicas", "replicas", "Replicas", "副本数",
+       "Data-parallel copies of the model, each with its own cache.",
+       "数据并行的模型副本数，每个副本有自己的缓存。", minimum=1, maximum=100_000),
+    _f("cluster.routing", "enum", "affinity", "routing", "", "Routing", "路由",
+       "affinity: a conversation stays on one replica (prefix-aware routing).",
+       "affinity：一个会话始终落在同一副本（前缀感知路由）。", choices=("affinity",)),
+)
+
+FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
+SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster")
+
+
+def default_scenario() -> dict:
+    """The scenario the page opens with: every field that has a default."""
+    scenario: dict = {"version": SCENARIO_VERSION}
+    for f in FIELDS:
+        if f.default is not None:
+            scenario.setdefault(f.section, {})[f.key] = f.default
+    return scenario
+
+
+def schema_json() -> dict:
+    """The field table as plain JSON, for the page's form and URL codec."""
+    return {"version": SCENARIO_VERSION, "sections": list(SECTIONS),
+            "fields": [dict(asdict(f), choices=list(f.choices)) for f in FIELDS]}

@@ -1,0 +1,148 @@
+"""Sweeps, one-at-a-time swings (tornado) and inverse solves on top of the prediction."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .evaluate import predict_scenario
+from .memory import InfeasibleMemory, memory_for_capacity_gib
+from .scenario import Scenario, get_path, normalized, parse_scenario, set_path
+from .schema import FIELDS_BY_PATH
+from .workload import build_traffic
+
+SWEEP_PATHS = ("workload.arrival_rate", "workload.think_time_s", "workload.turns_mean",
+               "workload.user_tokens", "workload.output_tokens", "workload.system_prompt_tokens")
+
+
+def current_value(s: Scenario, path: str) -> Any:
+    """A field's effective value: the normalized scenario's (presets and defaults resolved)."""
+    return get_path(normalized(s), path)
+
+
+def fit_value(path: str, value: float, s: Scenario) -> float | int:
+    """A value clipped into the field's range and type (integers rounded, fixed turns whole)."""
+    f = FIELDS_BY_PATH[path]
+    if f.maximum is not None:
+        value = min(value, f.maximum)
+    if f.minimum is not None:
+        floor = f.minimum * (1 + 1e-9) + (1e-9 if f.exclusive_minimum else 0.0)
+        value = max(value, floor)
+    if path == "workload.turns_mean" and s.workload.turns_dist == "fixed":
+        return max(1, round(value))
+    if f.kind == "int":
+        return max(int(math.ceil(f.minimum or 0)), round(value))
+    return float(value)
+
+
+def _metrics(s: Scenario) -> dict:
+    r = predict_scenario(s)
+    return {"token_hit_rate": r["token_hit_rate"], "request_hit_rate": r["request_hit_rate"],
+            "seed_formula_hit_rate": r["seed_formula_hit_rate"],
+            "cache_capacity_tokens": r["cache_capacity_tokens"]}
+
+
+def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13) -> dict:
+    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced)."""
+    if path not in FIELDS_BY_PATH or FIELDS_BY_PATH[path].kind == "enum":
+        raise ValueError(f"sweep path: {path!r} is not a numeric scenario field")
+    base = current_value(s, path)
+    if values is None:
+        if not base:
+            raise ValueError(f"{path}: cannot sweep around {base!r}; give explicit values")
+        values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
+    out = []
+    seen = set()
+    for v in values:
+        fitted = fit_value(path, v, s)
+        if fitted in seen:
+            continue
+        seen.add(fitted)
+        try:
+            row = _metrics(s.with_value(path, fitted))
+        except InfeasibleMemory:
+            continue
+        out.append({"value": fitted, **row})
+    f = FIELDS_BY_PATH[path]
+    return {"path": path, "label_en": f.label_en, "label_zh": f.label_zh, "unit": f.unit,
+            "current": base, "points": out}
+
+
+def tornado_paths(s: Scenario) -> tuple[str, ...]:
+    """The traffic fields plus whatever sets the cache size in this scenario."""
+    if s.cache.capacity_tokens is not None:
+        return (*SWEEP_PATHS, "cache.capacity_tokens")
+    return (*SWEEP_PATHS, "hardware.memory_gib", "hardware.gpu_memory_utilization")
+
+
+def tornado(s: Scenario, swing: float = 0.2) -> dict:
+    """Token hit rate when each main field moves by -swing and +swing, largest effect first."""
+    base = predict_scenario(s)["token_hit_rate"]
+    bars = []
+    for path in tornado_paths(s):
+        value = current_value(s, path)
+        if not value:
+            continue
+        lo, hi = fit_value(path, value * (1 - swing), s), fit_value(path, value * (1 + swing), s)
+        try:
+            lo_rate = _metrics(s.with_value(path, lo))["token_hit_rate"]
+        except InfeasibleMemory:
+            lo_rate = 0.0
+        hi_rate = _metrics(s.with_value(path, hi))["token_hit_rate"]
+        f = FIELDS_BY_PATH[path]
+        bars.append({"path": path, "label_en": f.label_en, "label_zh": f.label_zh, "value": value,
+                     "low_value": lo, "high_value": hi,
+                     "low_token_hit_rate": lo_rate, "high_token_hit_rate": hi_rate})
+    bars.sort(key=lambda b: -abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]))
+    return {"swing": swing, "base": base, "bars": bars}
+
+
+def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
+    raw = set_path(s.raw, "cache.capacity_tokens", capacity)
+    return predict_scenario(parse_scenario(raw))[metric]
+
+
+def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -> dict:
+    """Smallest cache (tokens per replica) whose predicted `metric` reaches `target`, by bisection."""
+    if metric not in ("token_hit_rate", "request_hit_rate"):
+        raise ValueError(f'metric: "{metric}" is not allowed; expected "token_hit_rate" or "request_hit_rate"')
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0.0 < target < 1.0:
+        raise ValueError(f"target: {target!r} is not allowed; expected a number > 0 and < 1")
+    current = predict_scenario(s)
+    ceiling = current["ceiling_" + metric]
+    out = {"metric": metric, "target": target, "ceiling": ceiling,
+           "current_capacity_tokens": current["cache_capacity_tokens"], "current": current[metric]}
+    if target >= ceiling - 1e-9:
+        return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
+    b = s.cache.block_size
+    lo, hi = b, max(b, current["cache_capacity_tokens"])
+    while _rate_at_capacity(s, hi, metric) < target:
+        lo, hi = hi, hi * 2
+        if hi > 10**13:
+            return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
+    while hi - lo > max(b, hi // 2000):
+        mid = (lo + hi) // 2
+        if _rate_at_capacity(s, mid, metric) >= target:
+            hi = mid
+        else:
+            lo = mid
+    memory = None
+    if s.model is not None and s.hardware is not None:
+        traffic = build_traffic(s.workload, b)
+        context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+        memory = memory_for_capacity_gib(s.model, s.hardware, hi, context)
+    return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
+
+
+def memory_curve(s: Scenario, points: int = 17) -> dict:
+    """Hit rates against memory per GPU (or cache tokens when capacity is given directly)."""
+    by_memory = s.cache.capacity_tokens is None
+    path = "hardware.memory_gib" if by_memory else "cache.capacity_tokens"
+    base = current_value(s, path)
+    values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
+    curve = sweep(s, path, values)
+    current = _metrics(s)
+    return {"x_path": path, "x_unit": "GiB" if by_memory else "tokens",
+            "points": [{"x": p["value"], **{k: v for k, v in p.items() if k != "value"}}
+                       for p in curve["points"]],
+            "current": {"x": base, **current}}

@@ -1,0 +1,171 @@
+"""The original tool's Python API (KVCacheCalculator and its dataclasses), backed by kvcache_calc.
+
+Field mapping onto the scenario JSON (docs/scenario.md, "Seed API"):
+  ModelConfig.num_layers/num_kv_heads/head_dim/kvcache_dtype -> model.*; model_size_gb -> model.weights_gib
+  SystemConfig.available_memory_gb -> hardware.memory_gib with gpu_memory_utilization 1.0 and an
+      activation reserve of 0.2 x model_size_gb (the seed's 1.2x model-memory overhead)
+  ConversationPattern.avg_conversation_length -> workload.turns_mean (geometric)
+  conversation_arrival_rate -> workload.arrival_rate; within_conversation_interval -> think_time_s
+  (exponential); avg_sequence_length -> workload.user_tokens (each turn adds that many tokens; no
+  system prompt, no separate output). `hit_rate` is our request hit rate; the seed's own number is
+  returned as `seed_formula_hit_rate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Dict
+
+from kvcache_calc.api import predict
+from kvcache_calc.memory import kv_bytes_per_token
+from kvcache_calc.scenario import ModelSpec, parse_scenario
+from kvcache_calc.sensitivity import solve_capacity
+from kvcache_calc.units import GIB
+
+RUNTIME_OVERHEAD = 0.2  # the seed reserved 1.2 x the model size
+
+
+class ModelDtype(Enum):
+    FP16 = "fp16"
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP8 = "fp8"
+    INT8 = "int8"
+    INT4 = "int4"
+
+
+class KVCacheDtype(Enum):
+    FP16 = "fp16"
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP8 = "fp8"
+    INT8 = "int8"
+
+
+@dataclass
+class ModelConfig:
+    num_layers: int
+    num_attention_heads: int
+    num_kv_heads: int
+    head_dim: int
+    model_dtype: ModelDtype
+    kvcache_dtype: KVCacheDtype
+    model_size_gb: float
+
+
+@dataclass
+class SystemConfig:
+    available_memory_gb: float
+
+
+@dataclass
+class ConversationPattern:
+    avg_conversation_length: float
+    conversation_arrival_rate: float
+    within_conversation_interval: float
+    avg_sequence_length: int
+
+
+def seed_scenario(model: ModelConfig, system: SystemConfig, conv: ConversationPattern) -> dict:
+    """The scenario JSON the seed's three dataclasses describe."""
+    return {
+        "version": 1,
+        "model": {"num_layers": model.num_layers, "num_attention_heads": model.num_attention_heads,
+                  "num_kv_heads": model.num_kv_heads, "head_dim": model.head_dim,
+                  "weight_dtype": model.model_dtype.value, "kv_dtype": model.kvcache_dtype.value,
+                  "weights_gib": model.model_size_gb},
+        "hardware": {"memory_gib": system.available_memory_gb, "gpu_memory_utilization": 1.0,
+                     "activation_reserve_gib": RUNTIME_OVERHEAD * model.model_size_gb},
+        "cache": {"block_size": 16},
+        "workload": {"arrival_rate": conv.conversation_arrival_rate,
+                     "turns_mean": conv.avg_conversation_length, "turns_dist": "geometric",
+                     "think_time_s": conv.within_conversation_interval, "think_dist": "exponential",
+                     "user_tokens": int(conv.avg_sequence_length), "output_tokens": 0,
+                     "system_prompt_tokens": 0},
+    }
+
+
+class KVCacheCalculator:
+    """The seed's calculator; every number now comes from kvcache_calc's validated model."""
+
+    def calculate_kvcache_memory_per_token(self, model_config: ModelConfig) -> int:
+        spec = ModelSpec(num_layers=model_config.num_layers, num_kv_heads=model_config.num_kv_heads,
+                         head_dim=model_config.head_dim, kv_dtype=model_config.kvcache_dtype.value)
+        return int(kv_bytes_per_token(spec))
+
+    def calculate_derived_qps(self, conv_pattern: ConversationPattern) -> float:
+        return conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
+
+    def calculate_max_cached_tokens(self, model_config: ModelConfig, system_config: SystemConfig) -> int:
+        free = (system_config.available_memory_gb - (1 + RUNTIME_OVERHEAD) * model_config.model_size_gb) * GIB
+        if free <= 0:
+            return 0
+        return int(free / self.calculate_kvcache_memory_per_token(model_config))
+
+    def _predict(self, model_config, system_config, conv_pattern) -> dict | None:
+        if self.calculate_max_cached_tokens(model_config, system_config) <= 0:
+            return None
+        return predict(seed_scenario(model_config, system_config, conv_pattern))
+
+    def calculate_conversation_hit_rate(self, model_config: ModelConfig, system_config: SystemConfig,
+                                        conv_pattern: ConversationPattern) -> Dict[str, float]:
+        r = self._predict(model_config, system_config, conv_pattern)
+        active = (conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
+                  * conv_pattern.within_conversation_interval)
+        if r is None:
+            return {"hit_rate": 0.0, "token_hit_rate": 0.0, "seed_formula_hit_rate": 0.0,
+                    "avg_cached_conversations": 0.0, "cache_utilization": 0.0,
+                    "max_cached_tokens": 0, "active_conversations": active, "fits": False}
+        return {
+            "hit_rate": r["request_hit_rate"],
+            "token_hit_rate": r["token_hit_rate"],
+            "seed_formula_hit_rate": r["seed_formula_hit_rate"],
+            "avg_cached_conversations": min(active, r["conversations_in_cache"]),
+            "cache_utilization": r["cache_utilization"],
+            "max_cached_tokens": r["cache_capacity_tokens"],
+            "active_conversations": active,
+            "fits": True,
+        }
+
+    def calculate_detailed_metrics(self, model_config: ModelConfig, system_config: SystemConfig,
+                                   conv_pattern: ConversationPattern) -> Dict[str, float]:
+        basic = self.calculate_conversation_hit_rate(model_config, system_config, conv_pattern)
+        per_token = self.calculate_kvcache_memory_per_token(model_config)
+        qps = self.calculate_derived_qps(conv_pattern)
+        r = self._predict(model_config, system_config, conv_pattern)
+        tokens_per_s = r["prompt_tokens_per_s"] if r else qps * conv_pattern.avg_sequence_length
+        return {
+            **basic,
+            "memory_per_token_bytes": per_token,
+            "model_memory_gb": model_config.model_size_gb * (1 + RUNTIME_OVERHEAD),
+            "cache_memory_gb": basic["max_cached_tokens"] * per_token / GIB,
+            "derived_qps": qps,
+            "tokens_per_second": tokens_per_s,
+            "cache_hits_per_second": r["cached_tokens_per_s"] if r else 0.0,
+            # Share of prefill compute skipped: cached prompt tokens / prompt tokens (ideal).
+            "estimated_latency_reduction": basic["token_hit_rate"],
+            "ideal_prefill_speedup": r["ideal_prefill_speedup"] if r else 1.0,
+            "memory_efficiency": basic["cache_utilization"],
+        }
+
+    def optimize_memory_allocation(self, model_config: ModelConfig, system_config: SystemConfig,
+                                   conv_pattern: ConversationPattern,
+                                   target_hit_rate: float = 0.8) -> Dict[str, float]:
+        current = self.calculate_conversation_hit_rate(model_config, system_config, conv_pattern)["hit_rate"]
+        if current >= target_hit_rate:
+            return {"recommended_memory_gb": system_config.available_memory_gb,
+                    "current_hit_rate": current, "target_hit_rate": target_hit_rate,
+                    "additional_memory_needed_gb": 0.0, "achievable": True}
+        scenario = parse_scenario(seed_scenario(model_config, system_config, conv_pattern))
+        need = solve_capacity(scenario, target_hit_rate, "request_hit_rate")
+        overhead = model_config.model_size_gb * (1 + RUNTIME_OVERHEAD)
+        if not need["achievable"]:
+            return {"recommended_memory_gb": None, "current_hit_rate": current,
+                    "target_hit_rate": target_hit_rate, "additional_memory_needed_gb": None,
+                    "achievable": False, "ceiling_hit_rate": need["ceiling"]}
+        memory = need["capacity_tokens"] * self.calculate_kvcache_memory_per_token(model_config) / GIB + overhead
+        return {"recommended_memory_gb": memory, "current_hit_rate": current,
+                "target_hit_rate": target_hit_rate,
+                "additional_memory_needed_gb": max(0.0, memory - system_config.available_memory_gb),
+                "achievable": True}

@@ -1,0 +1,63 @@
+"""The JSON boundary: analyze, sweeps, inverse solve, suggestions, and the worker protocol."""
+
+import json
+
+import pytest
+
+from kvcache_calc import api
+from kvcache_calc.advise import apply_patch
+
+BASE = {"workload": {"arrival_rate": 1, "turns_mean": 5, "think_time_s": 60, "user_tokens": 200,
+                     "output_tokens": 400, "system_prompt_tokens": 1000}}
+
+
+def test_analyze_is_plain_finite_json():
+    text = api.handle("analyze", json.dumps({"scenario": BASE}))
+    reply = json.loads(text)
+    assert reply["ok"] and "NaN" not in text and "Infinity" not in text
+    result = reply["result"]
+    assert set(result) == {"predict", "memory_curve", "sweeps", "tornado", "suggestions"}
+
+
+def test_memory_curve_rises_with_memory_and_marks_the_current_point():
+    curve = api.analyze(BASE)["memory_curve"]
+    rates = [p["token_hit_rate"] for p in curve["points"]]
+    assert rates == sorted(rates)
+    assert curve["current"]["token_hit_rate"] == pytest.approx(api.predict(BASE)["token_hit_rate"])
+
+
+def test_tornado_is_sorted_by_swing():
+    bars = api.analyze(BASE)["tornado"]["bars"]
+    widths = [abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]) for b in bars]
+    assert widths == sorted(widths, reverse=True) and len(bars) >= 6
+
+
+def test_solve_capacity_brackets_the_target():
+    reply = json.loads(api.handle("solve", json.dumps({"scenario": BASE, "target": 0.75})))["result"]
+    cap = reply["capacity_tokens"]
+    at = api.predict({**BASE, "cache": {"capacity_tokens": cap}})["token_hit_rate"]
+    below = api.predict({**BASE, "cache": {"capacity_tokens": int(cap * 0.99)}})["token_hit_rate"]
+    assert below < 0.75 <= at
+
+
+def test_target_above_the_ceiling_is_not_achievable():
+    reply = json.loads(api.handle("solve", json.dumps({"scenario": BASE, "target": 0.99})))["result"]
+    assert reply["achievable"] is False and reply["capacity_tokens"] is None
+
+
+def test_each_suggestion_delivers_what_it_promises():
+    suggestions = api.analyze(BASE)["suggestions"]
+    assert suggestions, "the default scenario leaves room to improve"
+    current = api.predict(BASE)["token_hit_rate"]
+    for s in suggestions:
+        applied = api.predict(apply_patch(BASE, s["change"]))
+        assert applied["token_hit_rate"] == pytest.approx(s["token_hit_rate"])
+        assert applied["token_hit_rate"] > current
+
+
+def test_errors_come_back_as_messages_with_the_field():
+    reply = json.loads(api.handle("predict", json.dumps({"scenario": {"cache": {"block_size": -1}}})))
+    assert reply == {"ok": False, "error": {"field": "cache.block_size",
+                                            "message": "cache.block_size: -1 is not allowed; expected an integer >= 1 and <= 4096"}}
+    assert json.loads(api.handle("nope", "{}"))["ok"] is False
+    assert json.loads(api.handle("predict", "[1]"))["ok"] is False

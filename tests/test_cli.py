@@ -1,0 +1,66 @@
+"""CLI contract: `python -m kvcache_calc predict FILE|- [--json]`, exit 2 with the field on bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
+SCENARIO = {"model": {"preset": "qwen3-8b"}, "hardware": {"gpu": "h100-sxm-80gb"},
+            "workload": {"arrival_rate": 2, "think_time_s": 30}}
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "kvcache_calc", *args], input=stdin, capture_output=True,
+                          text=True, env=ENV, timeout=60)
+
+
+def test_predict_json_from_file_matches_the_api(tmp_path):
+    from kvcache_calc.api import finite_json, predict
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SCENARIO))
+    out = run("predict", str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == json.loads(json.dumps(finite_json(predict(SCENARIO))))
+
+
+def test_predict_reads_stdin_and_prints_every_required_key():
+    out = run("predict", "-", "--json", stdin=json.dumps(SCENARIO))
+    result = json.loads(out.stdout)
+    for key in ("token_hit_rate", "request_hit_rate", "ceiling_token_hit_rate", "characteristic_time_s",
+                "kv_bytes_per_token", "cache_capacity_tokens", "derived_qps", "prompt_tokens_per_s",
+                "cached_tokens_per_s", "ideal_prefill_speedup", "cache_utilization", "occupancy_live",
+                "occupancy_idle", "occupancy_finished", "occupancy_system_prompt", "seed_formula_hit_rate"):
+        assert key in result, key
+
+
+def test_predict_table_is_readable():
+    out = run("predict", "-", stdin=json.dumps(SCENARIO))
+    assert out.returncode == 0
+    assert "Token hit rate" in out.stdout and "%" in out.stdout
+
+
+def test_bad_field_exits_2_naming_field_value_and_range():
+    out = run("predict", "-", "--json", stdin='{"workload": {"arrival_rate": -3}}')
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: workload.arrival_rate: -3 is not allowed; expected a number > 0")
+    assert out.stdout == ""
+
+
+def test_bad_json_and_missing_file_exit_2():
+    assert run("predict", "-", stdin="{not json").returncode == 2
+    missing = run("predict", "/nonexistent/scenario.json")
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_solve_finds_capacity_for_a_target():
+    out = run("solve", "-", "--target", "0.7", "--json", stdin=json.dumps(SCENARIO))
+    result = json.loads(out.stdout)
+    assert result["achievable"] and result["capacity_tokens"] > 0 and result["memory_gib_per_gpu"] > 0
+
+
+def test_schema_lists_every_field():
+    out = json.loads(run("schema", "--json").stdout)
+    assert {f["path"] for f in out["fields"]} >= {"workload.arrival_rate", "cache.capacity_tokens", "model.preset"}

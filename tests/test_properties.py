@@ -1,0 +1,51 @@
+"""Properties of the closed form that must hold for any valid scenario."""
+
+from hypothesis import given, settings, strategies as st
+
+from kvcache_calc.api import predict
+
+QUADRATURE = 1e-4  # the gap-length quadrature moves with T; differences below this are numerics
+
+workloads = st.fixed_dictionaries({
+    "arrival_rate": st.floats(0.01, 50),
+    "turns_mean": st.floats(1, 30),
+    "think_time_s": st.floats(0.5, 600),
+    "think_dist": st.sampled_from(["exponential", "fixed"]),
+    "user_tokens": st.integers(1, 2000),
+    "output_tokens": st.integers(0, 2000),
+    "system_prompt_tokens": st.integers(0, 8000),
+})
+capacities = st.integers(64, 5_000_000)
+
+
+def scenario(workload, capacity, block=16):
+    return {"workload": workload, "cache": {"capacity_tokens": capacity, "block_size": block}}
+
+
+@settings(max_examples=60, deadline=None)
+@given(workloads, capacities)
+def test_rates_are_probabilities_below_their_ceiling(workload, capacity):
+    r = predict(scenario(workload, capacity))
+    for key in ("token_hit_rate", "request_hit_rate", "ceiling_token_hit_rate", "ceiling_request_hit_rate",
+                "cache_utilization", "occupancy_live", "occupancy_idle", "occupancy_finished"):
+        assert 0.0 <= r[key] <= 1.0, key
+    assert r["token_hit_rate"] <= r["ceiling_token_hit_rate"] + 1e-9
+    assert r["request_hit_rate"] <= r["ceiling_request_hit_rate"] + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(workloads, capacities, st.floats(1.05, 8))
+def test_more_capacity_never_lowers_the_hit_rate(workload, capacity, factor):
+    small = predict(scenario(workload, capacity))
+    large = predict(scenario(workload, int(capacity * factor)))
+    assert large["token_hit_rate"] >= small["token_hit_rate"] - QUADRATURE
+    assert large["request_hit_rate"] >= small["request_hit_rate"] - QUADRATURE
+
+
+@settings(max_examples=40, deadline=None)
+@given(workloads, capacities, st.floats(1.05, 8))
+def test_more_traffic_never_raises_the_hit_rate(workload, capacity, factor):
+    slow = predict(scenario(workload, capacity))
+    fast = predict(scenario({**workload, "arrival_rate": workload["arrival_rate"] * factor}, capacity))
+    assert fast["token_hit_rate"] <= slow["token_hit_rate"] + QUADRATURE
+    assert fast["request_hit_rate"] <= slow["request_hit_rate"] + QUADRATURE
