@@ -63,7 +63,12 @@ def _cdf(x: float) -> float:
 
 
 class OtherBlocks:
-    """Distribution of D: 0 with probability p0, else c + Gamma(k, theta) (moments of D | D > 0)."""
+    """Distribution of D: 0 with probability p0, else c + Gamma(k, theta) (moments of D | D > 0).
+
+    Gamma CDFs come from the Wilson-Hilferty transform: (G / k theta)^(1/3) is close to
+    Normal(1 - 1/(9k), 1/(9k)). `survival_stats` is the hot loop of the model, so the constants
+    of both transforms it needs (shape k and k + 1) are prepared here.
+    """
 
     def __init__(self, p0: float, k1: float, k2: float, k3: float):
         # k1..k3: cumulants of D (compound Poisson: Λ x the moments of the block counts).
@@ -80,39 +85,35 @@ class OtherBlocks:
         skew3 = m3 - 3.0 * m1 * m2 + 2.0 * m1 ** 3
         if var <= 1e-9 * max(1.0, m1 * m1) or skew3 <= 1e-9 * var ** 1.5:
             return
-        self.k = 4.0 * var ** 3 / (skew3 * skew3)
-        self.theta = skew3 / (2.0 * var)
-        self.c = m1 - self.k * self.theta
+        k = self.k = 4.0 * var ** 3 / (skew3 * skew3)
+        theta = self.theta = skew3 / (2.0 * var)
+        self.c = m1 - k * theta
+        # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
+        self.wh = tuple(((s * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * s), (9.0 * s) ** 0.5) for s in (k, k + 1.0))
 
-    def _gamma_cdf(self, k: float, y: float) -> float:
-        if y <= 0.0:
-            return 0.0
-        v = 1.0 / (9.0 * k)
-        x = (y / (k * self.theta)) ** (1.0 / 3.0)
-        return _cdf((x - 1.0 + v) / math.sqrt(v))
-
-    def _positive_cdf(self, x: float) -> float:
+    def survival_stats(self, a: float) -> tuple[float, float]:
+        """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
+        if a < 0.0:
+            return 0.0, 0.0
+        p0 = self.p0
+        q = 1.0 - p0
         if self.k == 0.0:
-            return 1.0 if x >= self.mean else 0.0
-        return self._gamma_cdf(self.k, x - self.c)
-
-    def cdf(self, x: float) -> float:
-        """P(D <= x) for a whole number x (continuity-corrected)."""
-        if x < 0.0:
-            return 0.0
-        return self.p0 + (1.0 - self.p0) * self._positive_cdf(x + 0.5)
-
-    def shortfall(self, a: float) -> float:
-        """E[(a - D)+] = Σ_{i<a} P(D <= i): how many of `a` stack positions stay free."""
-        if a <= 0.0:
-            return 0.0
-        if self.k == 0.0:
-            rest = max(a - self.mean, 0.0)
-        else:
-            y = a - self.c
-            rest = 0.0 if y <= 0.0 else max(
-                0.0, y * self._gamma_cdf(self.k, y) - self.k * self.theta * self._gamma_cdf(self.k + 1.0, y))
-        return self.p0 * a + (1.0 - self.p0) * rest
+            return p0 * a + q * max(a - self.mean, 0.0), p0 + (q if a + 0.5 >= self.mean else 0.0)
+        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
+        y = a - self.c
+        short = 0.0
+        if y > 0.0:
+            r = y ** (1.0 / 3.0)
+            cdf_k = 0.5 * math.erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+            cdf_k1 = 0.5 * math.erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2)
+            short = y * cdf_k - self.k * self.theta * cdf_k1
+            if short < 0.0:
+                short = 0.0
+        y += 0.5  # continuity correction: D is a whole number of blocks
+        full = 0.0
+        if y > 0.0:
+            full = 0.5 * math.erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+        return p0 * a + q * short, p0 + q * full
 
 
 class LruModel:
@@ -192,13 +193,14 @@ class LruModel:
         """(history blocks hit, requests fully hit) over follow-up turns weighted by P(N>j), for gap z."""
         d = self.other_blocks(z)
         room = self.room
-        base = d.shortfall(room)
+        base, _ = d.survival_stats(room)
         blocks = 0.0
         full = self.empty_follow_ups  # nothing to find: an empty history is a hit
         for weight, n in self.groups:
-            # block i of the history survives iff D <= room - 1 - i
-            blocks += weight * (base - d.shortfall(room - n))
-            full += weight * d.cdf(room - n)
+            # block i of the history survives iff D <= room - 1 - i; all n of them iff D <= room - n
+            free, fits = d.survival_stats(room - n)
+            blocks += weight * (base - free)
+            full += weight * fits
         return blocks, full
 
     def _average_over_gaps(self, t_char: float) -> tuple[float, float]:
