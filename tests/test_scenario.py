@@ -63,3 +63,10 @@ def test_every_field_has_help_and_url_key_in_both_languages():
     assert len(keys) == len(set(keys))
     for f in FIELDS:
         assert f.label_en and f.label_zh and f.help_en and f.help_zh
+
+
+def test_docs_describe_every_field():
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scenario.md").read_text(encoding="utf-8")
+    for f in FIELDS:
+        assert f"`{f.path}`" in text and f"`{f.url_key}`" in text, f.path

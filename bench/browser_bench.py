@@ -1,0 +1,208 @@
+"""Browser benchmark (not a test): how long the page takes, next to a bare Pyodide page.
+
+Prints medians over RUNS interleaved runs (app, bare, app, bare, ...), each in a fresh browser
+context (empty cache and storage):
+  - cold load to first numbers / to the full analysis, versus a bare page that boots the same
+    vendored Pyodide in a module worker and runs `1+1` (the ratio is the page's own overhead);
+  - warm reload (same context: HTTP and compiled-wasm caches warm) to first numbers;
+  - a form change to updated numbers and to updated charts (includes the 150 ms debounce and the
+    300 ms pause before the full analysis);
+  - worker round trips for `predict` and for the full `analyze` panel.
+
+Usage: make site && python3 bench/browser_bench.py [--runs 5] [--write-docs]
+--write-docs replaces the "## Browser" section of docs/performance.md with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import platform
+import statistics
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_site"
+DOCS = ROOT / "docs" / "performance.md"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 120_000
+
+BARE_HTML = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>bare pyodide</title><script type="module" src="bench-bare.js"></script></head><body></body></html>"""
+BARE_PAGE_JS = """const worker = new Worker("bench-bare-worker.js", { type: "module" });
+worker.onmessage = (event) => {
+  performance.mark("bare:ready");
+  document.body.dataset.answer = String(event.data);
+  document.body.dataset.ready = "true";
+};"""
+BARE_WORKER_JS = """import { loadPyodide } from "./pyodide/pyodide.mjs";
+const root = new URL("pyodide/", self.location.href).href;
+const pyodide = await loadPyodide({ indexURL: root, lockFileURL: root + "pyodide-lock.json" });
+self.postMessage(pyodide.runPython("1+1"));"""
+
+
+def serve(directory: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def bench_root() -> tempfile.TemporaryDirectory:
+    """_site/ (symlinked) plus the bare page, so both load the very same Pyodide files."""
+    tmp = tempfile.TemporaryDirectory(prefix="kvcache-bench-")
+    for entry in SITE.iterdir():
+        os.symlink(entry, Path(tmp.name) / entry.name)
+    (Path(tmp.name) / "bench-bare.html").write_text(BARE_HTML)
+    (Path(tmp.name) / "bench-bare.js").write_text(BARE_PAGE_JS)
+    (Path(tmp.name) / "bench-bare-worker.js").write_text(BARE_WORKER_JS)
+    return tmp
+
+
+def mark(page, name: str) -> float:
+    return page.evaluate(f"performance.getEntriesByName('{name}')[0]?.startTime ?? null")
+
+
+def wait(page, selector: str):
+    page.wait_for_selector(selector, state="attached", timeout=TIMEOUT_MS)
+
+
+def app_run(browser, url: str) -> dict:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wait(page, "body[data-ready='true'][data-busy='false']")
+        out = {"cold_numbers_ms": mark(page, "kvcache:first-result"),
+               "cold_analysis_ms": mark(page, "kvcache:first-analysis"),
+               "python_ready_ms": mark(page, "kvcache:stage:ready")}
+        page.reload()
+        wait(page, "body[data-ready='true'][data-busy='false']")
+        out["warm_numbers_ms"] = mark(page, "kvcache:first-result")
+        out["warm_analysis_ms"] = mark(page, "kvcache:first-analysis")
+        out.update(page.evaluate("""async () => {
+            const settled = (flag) => new Promise((resolve) => {
+                const check = () => (document.body.dataset[flag] === 'false' ? resolve() : setTimeout(check, 1));
+                setTimeout(check, 0);
+            });
+            const input = document.querySelector("input[name='workload.arrival_rate']");
+            input.value = '1.7';
+            const start = performance.now();
+            input.dispatchEvent(new Event('input', { bubbles: true }));
+            await settled('numbersBusy');
+            const numbers = performance.now() - start;
+            await settled('busy');
+            const charts = performance.now() - start;
+            const scenario = JSON.parse(document.querySelector('[data-scenario-json]').textContent);
+            const time = async (method) => {
+                const t0 = performance.now();
+                await window.kvcacheCalc.call(method, { scenario });
+                return performance.now() - t0;
+            };
+            const predict = await time('predict');
+            const analyze = await time('analyze');
+            return { edit_to_numbers_ms: numbers, edit_to_charts_ms: charts,
+                     predict_round_trip_ms: predict, analyze_round_trip_ms: analyze };
+        }"""))
+        return out
+    finally:
+        context.close()
+
+
+def bare_run(browser, url: str) -> dict:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url + "bench-bare.html")
+        wait(page, "body[data-ready='true']")
+        assert page.evaluate("document.body.dataset.answer") == "2"
+        return {"bare_ready_ms": mark(page, "bare:ready")}
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    if not (SITE / "build.json").exists():
+        raise SystemExit("build the site first: make site")
+    tmp = bench_root()
+    server, url = serve(Path(tmp.name))
+    runs: dict[str, list[float]] = {}
+    try:
+        with sync_playwright() as playwright:
+            launch = {"args": ARGS}
+            if Path(CHROMIUM).exists():
+                launch["executable_path"] = CHROMIUM
+            browser = playwright.chromium.launch(**launch)
+            for index in range(args.runs):
+                for result in (app_run(browser, url), bare_run(browser, url)):
+                    for key, value in result.items():
+                        runs.setdefault(key, []).append(value)
+                print(f"run {index + 1}/{args.runs} done", flush=True)
+            version = browser.version
+            browser.close()
+    finally:
+        server.shutdown()
+        tmp.cleanup()
+    medians = {key: statistics.median(values) for key, values in runs.items()}
+    medians["cold_numbers_over_bare"] = medians["cold_numbers_ms"] / medians["bare_ready_ms"]
+    medians["cold_analysis_over_bare"] = medians["cold_analysis_ms"] / medians["bare_ready_ms"]
+    report = render(medians, args.runs, version)
+    print(report)
+    if args.write_docs:
+        write_docs(report)
+
+
+def render(m: dict, runs: int, version: str) -> str:
+    return "\n".join([
+        "## Browser",
+        "",
+        f"Measured by `python3 bench/browser_bench.py` (medians of {runs} interleaved runs, each in a fresh",
+        f"browser context; Chromium {version}, headless, {os.cpu_count()} CPUs, {platform.machine()}; local",
+        "http.server, so network time is ~0). Figures include the page's 150 ms edit debounce and the",
+        "300 ms pause before the full analysis where noted.",
+        "",
+        "| what | median |",
+        "|---|---|",
+        f"| bare page: boot the same Pyodide in a worker and run `1+1` | {m['bare_ready_ms']:.0f} ms |",
+        f"| cold load to Python ready (runtime + micropip + wheel) | {m['python_ready_ms']:.0f} ms |",
+        f"| cold load to first numbers on screen | {m['cold_numbers_ms']:.0f} ms "
+        f"({m['cold_numbers_over_bare']:.2f}x bare) |",
+        f"| cold load to the full analysis (charts, suggestions) | {m['cold_analysis_ms']:.0f} ms "
+        f"({m['cold_analysis_over_bare']:.2f}x bare) |",
+        f"| warm reload to first numbers | {m['warm_numbers_ms']:.0f} ms |",
+        f"| warm reload to the full analysis | {m['warm_analysis_ms']:.0f} ms |",
+        f"| form change to updated numbers (incl. 150 ms debounce) | {m['edit_to_numbers_ms']:.0f} ms |",
+        f"| form change to updated charts (incl. debounce + 300 ms pause) | {m['edit_to_charts_ms']:.0f} ms |",
+        f"| worker round trip, `predict` | {m['predict_round_trip_ms']:.1f} ms |",
+        f"| worker round trip, `analyze` (the full panel) | {m['analyze_round_trip_ms']:.0f} ms |",
+        "",
+    ])
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n\n"
+    start = text.find("## Browser")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + ("" if end == -1 else text[end + 1:])
+    DOCS.write_text(text, encoding="utf-8")
+    print(f"wrote the Browser section of {DOCS}")
+
+
+if __name__ == "__main__":
+    main()
