@@ -209,7 +209,7 @@ class LruModel:
             return self._gap_outcome(think.mean)
         # Z = -m ln(1 - v): Gauss-Legendre on v in pieces, denser where the hit probability changes.
         v_t = think.cdf(t_char) if math.isfinite(t_char) else 1.0
-        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in (-0.2, -0.05, 0.0, 0.05, 0.2)]})
+        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
         blocks = full = 0.0
         for lo, hi in zip(cuts, cuts[1:]):
             if hi <= lo:
@@ -330,5 +330,6 @@ def _gauss_legendre(n: int) -> list[tuple[float, float]]:
     return sorted(out)
 
 
-GAUSS_NODES = _gauss_legendre(8)
-GROUPS = 12
+GAUSS_NODES = _gauss_legendre(6)
+GROUPS = 8
+CUT_OFFSETS = (-0.15, 0.0, 0.15)  # quadrature pieces in P(Z < z) around P(Z < T)

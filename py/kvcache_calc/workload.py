@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .scenario import WorkloadSpec
 
@@ -68,8 +69,9 @@ def turn_probabilities(spec: WorkloadSpec) -> list[tuple[float, float]]:
     return [(q ** (j - 1), q ** j) for j in range(1, count + 1)]
 
 
+@lru_cache(maxsize=64)
 def build_traffic(spec: WorkloadSpec, block_size: int) -> Traffic:
-    """Per-turn token and block counts for a workload at a block size."""
+    """Per-turn token and block counts for a workload at a block size (cached: sweeps reuse it)."""
     s_tok, u, o = spec.system_prompt_tokens, spec.user_tokens, spec.output_tokens
     shared = s_tok // block_size
     turns = []
