@@ -157,8 +157,8 @@ FIELDS: tuple[Field, ...] = (
        "KV cache capacity per replica; overrides the memory model when set.",
        "每个副本的 KV 缓存容量；填写后覆盖内存模型。", minimum=1, maximum=10**13, optional=True),
     _f("cache.policy", "enum", "lru", "policy", "", "Eviction policy", "淘汰策略",
-       "lru: vLLM/SGLang default; fifo: age-based, hits do not refresh a block.",
-       "lru：vLLM/SGLang 默认；fifo：按进入时间淘汰，命中不刷新。", choices=("lru", "fifo")),
+       "lru: least recently used block goes first (vLLM and SGLang default).",
+       "lru：最近最少使用的块先被淘汰（vLLM 与 SGLang 默认）。", choices=("lru",)),
     # --- workload ------------------------------------------------------------------------------
     _f("workload.arrival_rate", "float", 1.0, "rate", "conv/s", "Conversation arrival rate",
        "会话到达率", "New conversations per second (Poisson).", "每秒新开始的会话数（泊松到达）。",
