@@ -64,3 +64,19 @@ def test_solve_finds_capacity_for_a_target():
 def test_schema_lists_every_field():
     out = json.loads(run("schema", "--json").stdout)
     assert {f["path"] for f in out["fields"]} >= {"workload.arrival_rate", "cache.capacity_tokens", "model.preset"}
+
+
+def test_simulate_json_reports_interval_and_prediction():
+    scenario = {"workload": {"arrival_rate": 2, "turns_mean": 4, "think_time_s": 10, "user_tokens": 60,
+                             "output_tokens": 100}, "cache": {"capacity_tokens": 8000}}
+    out = run("simulate", "-", "--seed", "5", "--requests", "3000", "--json", stdin=json.dumps(scenario))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["seed"] == 5 and result["requests_measured"] >= 2500
+    assert result["token_hit_rate_ci"] > 0 and "token_hit_rate" in result["prediction"]
+    assert "simulating:" in out.stderr
+
+
+def test_simulate_refuses_bad_lengths():
+    out = run("simulate", "-", "--requests", "5", stdin="{}")
+    assert out.returncode == 2 and "requests: 5 is not allowed" in out.stderr

@@ -13,6 +13,7 @@ from .presets import gpu_ids, load_presets, model_ids
 from .scenario import parse_scenario
 from .schema import schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tornado
+from .simulate import Simulation, simulate_scenario
 
 
 def predict(scenario: dict) -> dict:
@@ -31,6 +32,78 @@ def analyze(scenario: dict) -> dict:
         "tornado": tornado(s),
         "suggestions": suggestions(s, current),
     }
+
+
+def simulate(scenario: dict, seed: int = 1, requests: int | None = None,
+             duration_s: float | None = None) -> dict:
+    """Simulated metrics (with 95% confidence half-widths) next to the prediction."""
+    s = parse_scenario(scenario)
+    result = simulate_scenario(s, _seed(seed), _count("requests", requests), _seconds(duration_s))
+    return _with_prediction(s, result)
+
+
+def _with_prediction(s, result: dict) -> dict:
+    if s.cache.policy != "lru":
+        return {**result, "prediction": None}
+    p = predict_scenario(s)
+    return {**result, "prediction": {k: p[k] for k in ("token_hit_rate", "request_hit_rate")}}
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"seed: {value!r} is not allowed; expected an integer >= 0")
+    return value
+
+
+def _count(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 10**8:
+        raise ValueError(f"{name}: {value!r} is not allowed; expected an integer >= 100 and <= 1e8")
+    return value
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e9 \
+            or value != value:
+        raise ValueError(f"duration_s: {value!r} is not allowed; expected a number > 0 and <= 1e9")
+    return float(value)
+
+
+class SimulationRuns:
+    """Simulations the page runs step by step (start, step, cancel), so it can show progress and cancel."""
+
+    def __init__(self) -> None:
+        self.runs: dict[int, Simulation] = {}
+        self.next_id = 1
+
+    def start(self, p: dict) -> dict:
+        s = parse_scenario(_payload_scenario(p))
+        sim = Simulation(s, _seed(p.get("seed", 1)), _count("requests", p.get("requests")),
+                         _seconds(p.get("duration_s")))
+        run_id, self.next_id = self.next_id, self.next_id + 1
+        self.runs[run_id] = sim
+        return {"run": run_id, "estimated_touches": sim.plan.estimated_touches}
+
+    def step(self, p: dict) -> dict:
+        run_id = p.get("run")
+        sim = self.runs.get(run_id)
+        if sim is None:
+            raise ValueError(f"run: {run_id!r} is not a running simulation")
+        done = sim.step(int(p.get("touches", 300_000)))
+        if not done:
+            return {"run": run_id, "done": False, "progress": sim.progress}
+        del self.runs[run_id]
+        return {"run": run_id, "done": True, "progress": 1.0,
+                "result": _with_prediction(sim.scenario, sim.result())}
+
+    def cancel(self, p: dict) -> dict:
+        return {"run": p.get("run"), "cancelled": self.runs.pop(p.get("run"), None) is not None}
+
+
+RUNS = SimulationRuns()
 
 
 def schema() -> dict:
@@ -56,6 +129,11 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "sweep": lambda p: sweep(parse_scenario(_payload_scenario(p)), p.get("path", ""), p.get("values")),
     "tornado": lambda p: tornado(parse_scenario(_payload_scenario(p)), float(p.get("swing", 0.2))),
     "memory_curve": lambda p: memory_curve(parse_scenario(_payload_scenario(p))),
+    "simulate": lambda p: simulate(_payload_scenario(p), p.get("seed", 1), p.get("requests"),
+                                   p.get("duration_s")),
+    "simulate_start": RUNS.start,
+    "simulate_step": RUNS.step,
+    "simulate_cancel": RUNS.cancel,
     "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),
                                       p.get("metric", "token_hit_rate")),
 }

@@ -1,4 +1,4 @@
-"""Command line: `kvcache-calc predict SCENARIO.json [--json]`, `solve`, `schema`, `presets`."""
+"""Command line: `kvcache-calc predict|simulate SCENARIO.json [--json]`, `solve`, `schema`, `presets`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Sequence
 from . import api
 from .sensitivity import solve_capacity
 from .scenario import parse_scenario
+from .simulate import Simulation
 
 ROWS = (
     ("token_hit_rate", "Token hit rate (cached prompt tokens / prompt tokens)", "pct"),
@@ -49,6 +50,37 @@ def _table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _simulate(args) -> dict:
+    scenario = parse_scenario(_read_scenario(args.scenario))
+    sim = Simulation(scenario, api._seed(args.seed), api._count("requests", args.requests),
+                     api._seconds(args.duration))
+    tty = sys.stderr.isatty()
+    step = 1 if tty else 10  # a pipe or a log gets a line per 10%
+    shown = -step
+    while not sim.step():
+        pct = int(sim.progress * 100) // step * step
+        if pct > shown:
+            shown = pct
+            line = f"simulating: {pct:3d}% ({sim.touches:,} block touches)"
+            print("\r" + line if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+    if tty:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    return api._with_prediction(scenario, sim.result())
+
+
+def _simulation_table(out: dict) -> str:
+    lines = []
+    for key, label in (("token_hit_rate", "Token hit rate"), ("request_hit_rate", "Request hit rate")):
+        ci = out.get(key + "_ci")
+        line = f"{label:<18} {out[key] * 100:6.2f}%" + (f" ± {ci * 100:.2f}" if ci is not None else "")
+        if out.get("prediction"):
+            line += f"   (predicted {out['prediction'][key] * 100:.2f}%)"
+        lines.append(line)
+    lines.append(f"{out['requests_measured']:,} requests measured over {out['window_s']:,.0f} s after "
+                 f"{out['warmup_s']:,.0f} s of warm-up; {out['block_touches']:,} block touches; seed {out['seed']}")
+    return "\n".join(lines)
+
+
 def _read_scenario(path: str) -> dict:
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
@@ -66,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("predict", help="predict hit rates for a scenario JSON file ('-' for stdin)")
     p.add_argument("scenario")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = sub.add_parser("simulate", help="simulate a scenario block by block (seeded)")
+    p.add_argument("scenario")
+    p.add_argument("--seed", type=int, default=1)
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--requests", type=int, help="requests to measure (default 100,000)")
+    length.add_argument("--duration", type=float, help="seconds of traffic to measure")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("solve", help="cache size needed for a target hit rate")
     p.add_argument("scenario")
     p.add_argument("--target", type=float, required=True)
@@ -80,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = api.schema()
         elif args.command == "presets":
             out = api.METHODS["presets"]({})
+        elif args.command == "simulate":
+            out = api.finite_json(_simulate(args))
+            if not args.json:
+                print(_simulation_table(out))
+                return 0
         elif args.command == "predict":
             out = api.finite_json(api.predict(_read_scenario(args.scenario)))
             if not args.json:

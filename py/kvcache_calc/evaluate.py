@@ -26,6 +26,9 @@ def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | No
 
 def predict_scenario(s: Scenario) -> dict:
     """The closed-form prediction for a scenario (see docs/model.md)."""
+    if s.cache.policy != "lru":
+        raise ValueError(f'cache.policy: "{s.cache.policy}" has no closed form; expected "lru" to predict '
+                         f"(simulate answers fifo and lfu)")
     w = s.workload
     b = s.cache.block_size
     traffic = build_traffic(w, b)

@@ -157,8 +157,9 @@ FIELDS: tuple[Field, ...] = (
        "KV cache capacity per replica; overrides the memory model when set.",
        "每个副本的 KV 缓存容量；填写后覆盖内存模型。", minimum=1, maximum=10**13, optional=True),
     _f("cache.policy", "enum", "lru", "policy", "", "Eviction policy", "淘汰策略",
-       "lru: least recently used block goes first (vLLM and SGLang default).",
-       "lru：最近最少使用的块先被淘汰（vLLM 与 SGLang 默认）。", choices=("lru",)),
+       "lru: least recently used block goes first (vLLM, SGLang default); fifo and lfu: simulation only.",
+       "lru：最近最少使用的块先被淘汰（vLLM、SGLang 默认）；fifo 与 lfu 仅支持仿真。",
+       choices=("lru", "fifo", "lfu")),
     # --- workload ------------------------------------------------------------------------------
     _f("workload.arrival_rate", "float", 1.0, "rate", "conv/s", "Conversation arrival rate",
        "会话到达率", "New conversations per second (Poisson).", "每秒新开始的会话数（泊松到达）。",

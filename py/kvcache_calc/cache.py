@@ -1,0 +1,168 @@
+"""Block-level prefix cache with vLLM v1 semantics, and its eviction policies.
+
+Blocks are hashable ids that name a whole prefix (vLLM chains block hashes, so equal ids mean an
+equal prefix up to that block). A request reuses the longest leading run of cached blocks; when
+it completes, all its full blocks are touched tail first — vLLM frees a request's blocks in
+reverse order — so its head ends up the most recently used. The shape follows `cachetools`: a
+small base, and each policy supplies how a touch is recorded and which block `popitem` evicts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import OrderedDict
+from typing import Hashable, Sequence
+
+
+class BlockCache:
+    """A cache of at most `capacity` blocks; subclasses choose the victim in `popitem`."""
+
+    def __init__(self, capacity: int):
+        if capacity < 1:
+            raise ValueError(f"capacity: {capacity!r} is not allowed; expected at least one block")
+        self.capacity = capacity
+        self._order: OrderedDict = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, block: Hashable) -> bool:
+        return block in self._order
+
+    def cached_prefix(self, blocks: Sequence[Hashable]) -> int:
+        """How many leading blocks are cached (the reusable prefix); changes nothing."""
+        order = self._order
+        n = 0
+        for block in blocks:
+            if block not in order:
+                break
+            n += 1
+        return n
+
+    def admit(self, blocks: Sequence[Hashable]) -> None:
+        """Record a request's blocks (tail first), then evict until the cache fits."""
+        self._touch(blocks)
+        order = self._order
+        while len(order) > self.capacity:
+            self.popitem()
+
+    def _touch(self, blocks: Sequence[Hashable]) -> None:
+        raise NotImplementedError
+
+    def popitem(self) -> Hashable:
+        """The eviction hook: remove one block and return it."""
+        raise NotImplementedError
+
+
+class LRUCache(BlockCache):
+    """Least recently used block first (vLLM's free-block queue, SGLang's radix cache default)."""
+
+    def _touch(self, blocks: Sequence[Hashable]) -> None:
+        order = self._order
+        move = order.move_to_end
+        for block in reversed(blocks):
+            if block in order:
+                move(block)
+            else:
+                order[block] = None
+
+    def popitem(self) -> Hashable:
+        return self._order.popitem(last=False)[0]
+
+
+class FIFOCache(BlockCache):
+    """Oldest admitted block first; hits do not refresh a block."""
+
+    def _touch(self, blocks: Sequence[Hashable]) -> None:
+        order = self._order
+        for block in reversed(blocks):
+            if block not in order:
+                order[block] = None
+
+    def popitem(self) -> Hashable:
+        return self._order.popitem(last=False)[0]
+
+
+class LFUCache(BlockCache):
+    """Least frequently used block first; ties go to the least recently used.
+
+    Counts live while a block is cached (an evicted block starts again at zero). A heap holds
+    (count, last touch, block) entries; stale entries are skipped when popped.
+    """
+
+    def __init__(self, capacity: int):
+        super().__init__(capacity)
+        self._count: dict = {}
+        self._heap: list = []
+        self._clock = itertools.count()
+
+    def _touch(self, blocks: Sequence[Hashable]) -> None:
+        order, count, heap, clock = self._order, self._count, self._heap, self._clock
+        for block in reversed(blocks):
+            c = count.get(block, 0) + 1
+            count[block] = c
+            order[block] = stamp = next(clock)
+            heapq.heappush(heap, (c, stamp, block))
+        if len(heap) > 4 * len(order) + 64:
+            self._compact()
+
+    def _compact(self) -> None:
+        self._heap = [(self._count[b], s, b) for b, s in self._order.items()]
+        heapq.heapify(self._heap)
+
+    def popitem(self) -> Hashable:
+        heap, order, count = self._heap, self._order, self._count
+        while True:
+            c, stamp, block = heapq.heappop(heap)
+            if order.get(block) == stamp and count.get(block) == c:
+                del order[block]
+                del count[block]
+                return block
+
+
+class BeladyCache(BlockCache):
+    """Evict the block whose next use is farthest in the future (optimal; needs the future).
+
+    `admit(blocks, next_uses)` gives, for each block, the time (any increasing index) of its next
+    request, or None when it is never used again.
+    """
+
+    NEVER = float("inf")
+
+    def __init__(self, capacity: int):
+        super().__init__(capacity)
+        self._heap: list = []
+        self._clock = itertools.count()  # equal next uses: the earlier touched (the tail) goes first
+
+    def admit(self, blocks: Sequence[Hashable], next_uses: Sequence[float | None] = ()) -> None:
+        if len(next_uses) != len(blocks):
+            raise ValueError("next_uses: expected one next-use time per block")
+        order, heap = self._order, self._heap
+        for block, nxt in zip(reversed(blocks), reversed(next_uses)):
+            when = self.NEVER if nxt is None else nxt
+            order[block] = when
+            heapq.heappush(heap, (-when, next(self._clock), block))
+        while len(order) > self.capacity:
+            self.popitem()
+
+    def popitem(self) -> Hashable:
+        heap, order = self._heap, self._order
+        while True:
+            neg, _, block = heapq.heappop(heap)
+            if order.get(block) == -neg:
+                del order[block]
+                return block
+
+
+POLICIES: dict[str, type[BlockCache]] = {"lru": LRUCache, "fifo": FIFOCache, "lfu": LFUCache,
+                                         "optimal": BeladyCache}
+
+
+def make_cache(policy: str, capacity: int) -> BlockCache:
+    """A cache of `capacity` blocks with the named policy."""
+    try:
+        return POLICIES[policy](capacity)
+    except KeyError:
+        raise ValueError(f'policy: "{policy}" is not allowed; expected one of '
+                         + ", ".join(f'"{p}"' for p in POLICIES)) from None

@@ -1,0 +1,217 @@
+"""Discrete-event simulation of a scenario's chat traffic against the block cache.
+
+Seeded and reproducible. Conversations arrive as a Poisson process; each request looks up its
+prompt's full blocks, then admits its whole sequence (prompt + output) tail first. Measurement
+starts once the conversations that hold 99% of the idle blocks have had time to reach their length
+(long conversations hold most of the cache, so a shorter warm-up measures a cache that is still
+filling) and stops at the end of the arrival window; the drain is never measured. Confidence intervals come from batch means.
+With affinity routing, replicas are independent and alike, so one replica is simulated at its
+share of the load.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass
+
+from .analytic import LruModel, ThinkTime
+from .cache import make_cache
+from .evaluate import capacity_tokens
+from .scenario import Scenario
+from .workload import Traffic, build_traffic
+
+MAX_TOUCHES = 10**8
+DEFAULT_REQUESTS = 100_000
+BATCHES = 10
+T_975 = {9: 2.262}  # Student t quantile for BATCHES - 1 degrees of freedom
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    """Windows and the work they cost, known before the simulation starts."""
+
+    warmup_s: float
+    window_s: float
+    replica_rate: float
+    capacity_blocks: int
+    estimated_requests: float
+    estimated_touches: float
+
+
+def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | None = None) -> SimulationPlan:
+    """Warm-up and measurement windows for a scenario; refuses runs over MAX_TOUCHES block touches."""
+    w = s.workload
+    b = s.cache.block_size
+    traffic = build_traffic(w, b)
+    cap_tokens, _ = capacity_tokens(s, traffic)
+    rate = w.arrival_rate / s.cluster.replicas
+    request_rate = rate * traffic.mean_turns
+    if window_s is None:
+        window_s = (requests or DEFAULT_REQUESTS) / request_rate
+    long_turns = _turns_holding_most_blocks(traffic)
+    spread = 0.0 if w.think_dist == "fixed" else 3.0 * math.sqrt(long_turns)
+    # the prediction's T only sizes the warm-up
+    t_char = LruModel(traffic, cap_tokens // b, rate, ThinkTime(w.think_dist, w.think_time_s)).characteristic_time()
+    warmup = (long_turns + spread) * w.think_time_s + (3.0 * t_char if math.isfinite(t_char) else 0.0) + 10.0
+    total_requests = request_rate * (warmup + window_s)
+    blocks_per_request = sum(t.p_reach * (t.private_blocks + traffic.shared_blocks) for t in traffic.turns) / traffic.mean_turns
+    touches = total_requests * max(blocks_per_request, 1.0) * 2.0  # lookup + admit
+    if touches > MAX_TOUCHES:
+        raise ValueError(
+            f"simulation: about {touches:.2g} block touches exceed the limit of {MAX_TOUCHES:.0e}; "
+            f"ask for fewer requests or a shorter duration, or a larger cache.block_size")
+    return SimulationPlan(warmup, window_s, rate, cap_tokens // b, total_requests, touches)
+
+
+def _turns_holding_most_blocks(traffic: Traffic, share: float = 0.99) -> int:
+    """Turn index j* such that turns up to j* hold `share` of the blocks conversations keep idle."""
+    weights = [t.p_reach * max(t.private_blocks, 1) for t in traffic.turns]
+    total = sum(weights)
+    acc = 0.0
+    for j, wgt in enumerate(weights, start=1):
+        acc += wgt
+        if acc >= share * total:
+            return j
+    return len(weights)
+
+
+class Simulation:
+    """A simulation that advances in steps, so a caller can report progress and cancel."""
+
+    def __init__(self, s: Scenario, seed: int = 1, requests: int | None = None, window_s: float | None = None):
+        self.scenario = s
+        self.seed = seed
+        self.plan = plan_simulation(s, requests, window_s)
+        self.traffic: Traffic = build_traffic(s.workload, s.cache.block_size)
+        self.cache = make_cache(s.cache.policy, self.plan.capacity_blocks)
+        self.rng = random.Random(seed)
+        self.end = self.plan.warmup_s + self.plan.window_s
+        self.now = 0.0
+        self.next_arrival = self.rng.expovariate(self.plan.replica_rate)
+        self.events: list = []  # (time, conversation, turn, turns in total)
+        self.conversations = 0
+        self.touches = 0
+        self.done = False
+        # per batch: prompt tokens, hit tokens, requests, full hits, history blocks, history hits, fill
+        self.batches = [[0.0] * 7 for _ in range(BATCHES)]
+        w = s.workload
+        self._shared = list(range(self.traffic.shared_blocks))
+        self._turns_p = 1.0 / w.turns_mean
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.now / self.end)
+
+    def _turns(self) -> int:
+        w = self.scenario.workload
+        if w.turns_dist == "fixed" or self._turns_p >= 1.0:
+            return int(w.turns_mean)
+        # geometric on {1, 2, ...} by inversion
+        u = 1.0 - self.rng.random()
+        return 1 + int(math.log(u) / math.log1p(-self._turns_p))
+
+    def _think(self) -> float:
+        w = self.scenario.workload
+        if w.think_dist == "fixed" or w.think_time_s == 0.0:
+            return w.think_time_s
+        return self.rng.expovariate(1.0 / w.think_time_s)
+
+    def step(self, max_touches: int = 200_000) -> bool:
+        """Advance by about `max_touches` block touches; True once the arrival window has ended."""
+        w = self.scenario.workload
+        b = self.scenario.cache.block_size
+        s_tok, u, o = w.system_prompt_tokens, w.user_tokens, w.output_tokens
+        s_blocks = self.traffic.shared_blocks
+        shared = self._shared
+        cache = self.cache
+        events = self.events
+        warm, end = self.plan.warmup_s, self.end
+        batch_len = self.plan.window_s / BATCHES
+        budget = self.touches + max_touches
+        while not self.done and self.touches < budget:
+            if self.next_arrival <= (events[0][0] if events else math.inf):
+                now = self.next_arrival
+                if now >= end:
+                    self.done = True
+                    break
+                self.conversations += 1
+                conv, turn, total = self.conversations, 1, self._turns()
+                self.next_arrival = now + self.rng.expovariate(self.plan.replica_rate)
+            else:
+                now, conv, turn, total = heapq.heappop(events)
+                if now >= end:
+                    self.done = True
+                    break
+            self.now = now
+            prompt = s_tok + (turn - 1) * (u + o) + u
+            full = (s_tok + turn * (u + o)) // b
+            base = conv << 32
+            blocks = shared + list(range(base + s_blocks, base + full)) if full > s_blocks else shared[:full]
+            measured = now >= warm
+            hits = cache.cached_prefix(blocks[:(prompt - 1) // b]) if measured else 0
+            cache.admit(blocks)
+            self.touches += hits + full
+            if measured:
+                history = (s_tok + (turn - 1) * (u + o)) // b
+                row = self.batches[min(BATCHES - 1, int((now - warm) / batch_len))]
+                row[0] += prompt
+                row[1] += hits * b
+                row[2] += 1
+                if turn > 1:
+                    row[3] += hits >= history
+                    row[4] += history - s_blocks
+                    row[5] += max(0, min(hits, history) - s_blocks)
+                row[6] += len(cache) / cache.capacity
+            if turn < total:
+                heapq.heappush(events, (now + self._think(), conv, turn + 1, total))
+        return self.done
+
+    def result(self) -> dict:
+        """Measured metrics with 95% batch-means confidence half-widths."""
+        rows = [r for r in self.batches if r[2] > 0]
+        tot = [sum(r[i] for r in rows) for i in range(7)]
+        if tot[2] == 0:
+            raise ValueError("simulation: no request was measured; ask for more requests or a longer duration")
+        token = tot[1] / tot[0]
+        request = tot[3] / tot[2]
+        replicas = self.scenario.cluster.replicas
+        window = self.plan.window_s
+        return {
+            "token_hit_rate": token,
+            "request_hit_rate": request,
+            "token_hit_rate_ci": _half_width([r[1] / r[0] for r in rows]),
+            "request_hit_rate_ci": _half_width([r[3] / r[2] for r in rows]),
+            "follow_up_block_hit_rate": tot[5] / tot[4] if tot[4] else 1.0,
+            "derived_qps": tot[2] / window * replicas,
+            "prompt_tokens_per_s": tot[0] / window * replicas,
+            "cached_tokens_per_s": tot[1] / window * replicas,
+            "ideal_prefill_speedup": 1.0 / max(1.0 - token, 1e-9),
+            "cache_utilization": tot[6] / tot[2],
+            "cache_capacity_blocks": self.plan.capacity_blocks,
+            "requests_measured": int(tot[2]),
+            "block_touches": self.touches,
+            "warmup_s": self.plan.warmup_s,
+            "window_s": window,
+            "seed": self.seed,
+            "policy": self.scenario.cache.policy,
+        }
+
+
+def _half_width(values: list[float]) -> float:
+    if len(values) < BATCHES:
+        return math.nan
+    mean = sum(values) / len(values)
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return T_975[BATCHES - 1] * math.sqrt(var / len(values))
+
+
+def simulate_scenario(s: Scenario, seed: int = 1, requests: int | None = None, window_s: float | None = None,
+                      progress=None) -> dict:
+    """Run a whole simulation; `progress(fraction)` is called between steps."""
+    sim = Simulation(s, seed, requests, window_s)
+    while not sim.step():
+        if progress is not None:
+            progress(sim.progress)
+    return sim.result()
