@@ -49,9 +49,13 @@ const pyodide = await loadPyodide({ indexURL: root, lockFileURL: root + "pyodide
 self.postMessage(pyodide.runPython("1+1"));"""
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def serve(directory: Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
@@ -157,6 +161,7 @@ def main() -> None:
         server.shutdown()
         tmp.cleanup()
     medians = {key: statistics.median(values) for key, values in runs.items()}
+    medians["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     medians["cold_numbers_over_bare"] = medians["cold_numbers_ms"] / medians["bare_ready_ms"]
     medians["cold_analysis_over_bare"] = medians["cold_analysis_ms"] / medians["bare_ready_ms"]
     report = render(medians, args.runs, version)
@@ -171,8 +176,9 @@ def render(m: dict, runs: int, version: str) -> str:
         "",
         f"Measured by `python3 bench/browser_bench.py` (medians of {runs} interleaved runs, each in a fresh",
         f"browser context; Chromium {version}, headless, {os.cpu_count()} CPUs, {platform.machine()}; local",
-        "http.server, so network time is ~0). Figures include the page's 150 ms edit debounce and the",
-        "300 ms pause before the full analysis where noted.",
+        f"http.server, so network time is ~0; 1-minute load average {m['load_average']:.1f} at the end, i.e.",
+        "other work shared the CPUs). Figures include the page's 150 ms edit debounce and the 300 ms",
+        "pause before the full analysis where noted.",
         "",
         "| what | median |",
         "|---|---|",

@@ -72,5 +72,5 @@ def suggestions(s: Scenario, current: dict | None = None) -> list[dict]:
                     "request_hit_rate": r["request_hit_rate"],
                     "ideal_prefill_speedup": r["ideal_prefill_speedup"],
                     "token_hit_rate_gain": gain, "text_en": text_en, "text_zh": text_zh})
-    out.sort(key=lambda x: -x["token_hit_rate_gain"])
+    out.sort(key=lambda x: (-round(x["token_hit_rate_gain"], 12), x["id"]))
     return out

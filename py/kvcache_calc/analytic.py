@@ -127,19 +127,8 @@ class LruModel:
         self.think = think
         self.plain_che = plain_che
         self.room = capacity_blocks - traffic.shared_blocks  # stack positions left for private blocks
-        # Σ P(N>j) n_j^r (idle between turns) and Σ P(N=j) n_j^r (after the last turn), r = 0..3,
-        # r = 0 counting only turns that hold at least one private block.
-        self.idle = [0.0] * 4
-        self.done = [0.0] * 4
-        for t in traffic.turns:
-            n = t.private_blocks
-            if n <= 0:
-                continue
-            last = t.p_reach - t.p_more
-            for r in range(4):
-                self.idle[r] += t.p_more * n ** r
-                self.done[r] += last * n ** r
-        self.follow_ups = [(t.p_more, t.private_blocks) for t in traffic.turns if t.p_more > 0.0]
+        self.idle, self.done = traffic.block_power_sums
+        self.follow_ups = traffic.follow_ups
         self.empty_follow_ups = sum(w for w, n in self.follow_ups if n <= 0)
         histories = [(w, n) for w, n in self.follow_ups if n > 0]
         # One gap length (fixed think time) is cheap: keep every turn. Averaging over random gaps

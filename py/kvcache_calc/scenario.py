@@ -96,6 +96,10 @@ class Scenario:
         return parse_scenario(set_path(self.raw, path, value))
 
 
+SECTION_DEFAULTS = {s: {f.key: f.default for f in FIELDS_BY_PATH.values()
+                        if f.section == s and f.default is not None} for s in ("cache", "workload", "cluster")}
+
+
 def set_path(scenario: dict, path: str, value: Any) -> dict:
     """A copy of a scenario dict with `section.key` set."""
     section, key = path.split(".", 1)
@@ -226,8 +230,7 @@ def parse_scenario(raw: Any) -> Scenario:
     if version != SCENARIO_VERSION or isinstance(version, bool):
         raise _fail("version", version, f"{SCENARIO_VERSION}")
     values = {s: _read_section(raw, s) for s in SECTIONS}
-    defaults = {s: {f.key: f.default for f in FIELDS_BY_PATH.values()
-                    if f.section == s and f.default is not None} for s in ("cache", "workload", "cluster")}
+    defaults = SECTION_DEFAULTS
     cache = CacheSpec(**{**defaults["cache"], **values["cache"]})
     workload = WorkloadSpec(**{**defaults["workload"], **values["workload"]})
     cluster = ClusterSpec(**{**defaults["cluster"], **values["cluster"]})

@@ -93,7 +93,8 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
         bars.append({"path": path, "label_en": f.label_en, "label_zh": f.label_zh, "value": value,
                      "low_value": lo, "high_value": hi,
                      "low_token_hit_rate": lo_rate, "high_token_hit_rate": hi_rate})
-    bars.sort(key=lambda b: -abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]))
+    # rounded so equal swings sort alike in CPython and Pyodide (their libm differ in the last digits)
+    bars.sort(key=lambda b: (-round(abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]), 12), b["path"]))
     return {"swing": swing, "base": base, "bars": bars}
 
 

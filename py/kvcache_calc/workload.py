@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .scenario import WorkloadSpec
 
@@ -44,17 +44,28 @@ class Traffic:
     def prompt_tokens_per_conversation(self) -> float:
         return sum(t.p_reach * t.prompt_tokens for t in self.turns)
 
-    def history_blocks_moments(self) -> tuple[float, float, float, float]:
-        """(Σ P(N>j) n_j, Σ P(N>j) n_j², Σ P(N=j) n_j, Σ P(N=j) n_j²): blocks idle between turns and after the last."""
-        k1 = k1sq = k2 = k2sq = 0.0
+    @cached_property
+    def block_power_sums(self) -> tuple[list[float], list[float]]:
+        """([Σ P(N>j) n_j^r], [Σ P(N=j) n_j^r]) for r = 0..3 over turns holding private blocks.
+
+        The first list counts blocks idle between turns, the second blocks left after the last turn.
+        """
+        idle = [0.0] * 4
+        done = [0.0] * 4
         for t in self.turns:
-            last = t.p_reach - t.p_more
             n = t.private_blocks
-            k1 += t.p_more * n
-            k1sq += t.p_more * n * n
-            k2 += last * n
-            k2sq += last * n * n
-        return k1, k1sq, k2, k2sq
+            if n <= 0:
+                continue
+            last = t.p_reach - t.p_more
+            for r in range(4):
+                idle[r] += t.p_more * n ** r
+                done[r] += last * n ** r
+        return idle, done
+
+    @cached_property
+    def follow_ups(self) -> list[tuple[float, int]]:
+        """(P(N>j), n_j) for every turn that has a follow-up reusing its blocks."""
+        return [(t.p_more, t.private_blocks) for t in self.turns if t.p_more > 0.0]
 
 
 def turn_probabilities(spec: WorkloadSpec) -> list[tuple[float, float]]:

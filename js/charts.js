@@ -1,0 +1,202 @@
+// Charts drawn with Chart.js (UMD build, global `Chart`), animation off. They draw the numbers
+// of one `analyze` result; nothing here computes a value that is shown.
+
+import { t, language } from "./i18n.js";
+import { percent, plain } from "./format.js";
+
+const COLORS = {
+  token: "#1f6feb",
+  request: "#d9480f",
+  seed: "#868e96",
+  ceiling: "#2b8a3e",
+  current: "#000000",
+  low: "#74c0fc",
+  high: "#1c7ed6",
+};
+
+function chartLibrary() {
+  const library = globalThis.Chart;
+  if (!library) throw new Error("Chart.js did not load");
+  return library;
+}
+
+function baseOptions(xTitle, { xType = "linear" } = {}) {
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    parsing: false,
+    normalized: true,
+    interaction: { mode: "nearest", intersect: false },
+    plugins: {
+      legend: { position: "bottom", labels: { boxWidth: 12 } },
+      tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.parsed.y)}` } },
+    },
+    scales: {
+      x: { type: xType, title: { display: Boolean(xTitle), text: xTitle } },
+      y: { min: 0, max: 1, title: { display: true, text: t("axis_hit_rate") },
+        ticks: { callback: (value) => percent(value, 0) } },
+    },
+  };
+}
+
+const finiteOrNull = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
+
+function points(rows, xKey, yKey) {
+  return rows.map((row) => ({ x: finiteOrNull(row[xKey]), y: finiteOrNull(row[yKey]) }))
+    .filter((point) => point.x !== null && point.y !== null);
+}
+
+function lineDataset(label, data, color, extra = {}) {
+  return { label, data, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, ...extra };
+}
+
+/** Log scale when the x values span more than two decades and are all positive. */
+function axisTypeFor(values) {
+  const finite = values.filter((v) => typeof v === "number" && Number.isFinite(v));
+  if (!finite.length || finite.some((v) => v <= 0)) return "linear";
+  return Math.max(...finite) / Math.min(...finite) > 100 ? "logarithmic" : "linear";
+}
+
+export class ChartPanel {
+  constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, onPng = () => {} }) {
+    this.onPng = onPng;
+    this.memoryCanvas = memoryCanvas;
+    this.sweepsContainer = sweepsContainer;
+    this.tornadoCanvas = tornadoCanvas;
+    this.charts = new Map(); // name -> Chart
+  }
+
+  /** Every chart as [name, canvas] for PNG export. */
+  canvases() {
+    return [...this.charts.entries()].map(([name, chart]) => [name, chart.canvas]);
+  }
+
+  /** Create the chart, or update it in place (much cheaper than rebuilding on every edit). */
+  replaceChart(name, canvas, config) {
+    const existing = this.charts.get(name);
+    if (existing && existing.canvas === canvas && existing.config.type === config.type) {
+      existing.data = config.data;
+      existing.options = config.options;
+      existing.update("none");
+      return existing;
+    }
+    existing?.destroy();
+    const chart = new (chartLibrary())(canvas, config);
+    this.charts.set(name, chart);
+    return chart;
+  }
+
+  draw(analysis) {
+    this.drawMemoryCurve(analysis);
+    this.drawSweeps(analysis.sweeps || []);
+    this.drawTornado(analysis.tornado);
+  }
+
+  /** Hit rates against memory per GPU (or against cache tokens when the capacity is given). */
+  drawMemoryCurve(analysis) {
+    const curve = analysis.memory_curve || { points: [] };
+    const rows = (curve.points || []).map((row) => ({ ...row, x: row.x ?? row.memory_gib_per_gpu }));
+    const xs = points(rows, "x", "token_hit_rate").map((p) => p.x);
+    const ceiling = finiteOrNull(analysis.predict?.ceiling_token_hit_rate);
+    const datasets = [
+      lineDataset(t("series_token"), points(rows, "x", "token_hit_rate"), COLORS.token),
+      lineDataset(t("series_request"), points(rows, "x", "request_hit_rate"), COLORS.request),
+      lineDataset(t("series_seed"), points(rows, "x", "seed_formula_hit_rate"), COLORS.seed, { borderDash: [6, 4] }),
+    ];
+    if (ceiling !== null && xs.length) {
+      datasets.push(lineDataset(t("series_ceiling"), [{ x: Math.min(...xs), y: ceiling }, { x: Math.max(...xs), y: ceiling }],
+        COLORS.ceiling, { borderDash: [2, 3], borderWidth: 1.5 }));
+    }
+    const current = curve.current || {};
+    const currentX = finiteOrNull(current.x ?? current.memory_gib_per_gpu);
+    if (currentX !== null && finiteOrNull(current.token_hit_rate) !== null) {
+      datasets.push({ type: "scatter", label: t("series_current"), data: [{ x: currentX, y: current.token_hit_rate }],
+        borderColor: COLORS.current, backgroundColor: COLORS.current, pointRadius: 5, pointStyle: "circle" });
+    }
+    const byTokens = curve.x_path === "cache.capacity_tokens";
+    const options = baseOptions(t(byTokens ? "axis_capacity" : "axis_memory"), { xType: axisTypeFor(xs) });
+    options.scales.x.ticks = { maxTicksLimit: 8, callback: (value) => plain(value) };
+    this.replaceChart("memory", this.memoryCanvas, { type: "line", data: { datasets }, options });
+  }
+
+  /** One small chart per sweep; the figures are rebuilt only when the set of sweeps changes. */
+  drawSweeps(sweeps) {
+    const key = sweeps.map((sweep) => sweep.path).join("|") + "|" + language();
+    if (key !== this.sweepsKey) {
+      for (const name of [...this.charts.keys()]) {
+        if (name.startsWith("sweep:")) {
+          this.charts.get(name).destroy();
+          this.charts.delete(name);
+        }
+      }
+      this.sweepsContainer.replaceChildren(...sweeps.map((sweep) => this.sweepFigure(sweep)));
+      this.sweepsKey = key;
+    }
+    sweeps.forEach((sweep, index) => {
+      const canvas = this.sweepsContainer.children[index].querySelector("canvas");
+      const rows = sweep.points || [];
+      const options = baseOptions("", { xType: axisTypeFor(rows.map((row) => row.value)) });
+      options.plugins.legend.display = false;
+      options.scales.x.ticks = { maxTicksLimit: 5, callback: (value) => plain(value) };
+      this.replaceChart(`sweep:${sweep.path}`, canvas, {
+        type: "line",
+        data: { datasets: [
+          lineDataset(t("series_token"), points(rows, "value", "token_hit_rate"), COLORS.token),
+          lineDataset(t("series_request"), points(rows, "value", "request_hit_rate"), COLORS.request),
+        ] },
+        options,
+      });
+    });
+  }
+
+  sweepFigure(sweep) {
+    const figure = document.createElement("figure");
+    figure.className = "sweep";
+    const caption = document.createElement("figcaption");
+    caption.textContent = sweep[`label_${language()}`] || sweep.label_en || sweep.path;
+    const pngButton = document.createElement("button");
+    pngButton.type = "button";
+    pngButton.className = "png";
+    pngButton.textContent = t("download_png");
+    caption.append(" ", pngButton);
+    const holder = document.createElement("div");
+    holder.className = "chart-box small";
+    const canvas = document.createElement("canvas");
+    canvas.dataset.chart = `sweep:${sweep.path}`;
+    holder.append(canvas);
+    figure.append(caption, holder);
+    pngButton.addEventListener("click", () => this.onPng(`sweep-${sweep.path}`, canvas));
+    return figure;
+  }
+
+  drawTornado(tornado) {
+    const bars = (tornado && tornado.bars) || [];
+    const base = finiteOrNull(tornado?.base);
+    const labels = bars.map((bar) => bar[`label_${language()}`] || bar.label_en || bar.path);
+    const span = (value) => (base !== null && finiteOrNull(value) !== null ? [base, value] : null);
+    this.replaceChart("tornado", this.tornadoCanvas, {
+      type: "bar",
+      data: {
+        labels,
+        datasets: [
+          { label: t("series_low"), data: bars.map((bar) => span(bar.low_token_hit_rate)), backgroundColor: COLORS.low, grouped: false },
+          { label: t("series_high"), data: bars.map((bar) => span(bar.high_token_hit_rate)), backgroundColor: COLORS.high, grouped: false },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        indexAxis: "y",
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.raw?.[1])}` } },
+        },
+        scales: {
+          x: { title: { display: true, text: t("series_token") }, ticks: { callback: (value) => percent(value, 1) } },
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,313 @@
+// Form <-> scenario binding. The form is built from schema.json; each input's `name` is its
+// scenario path ("workload.arrival_rate"). Reading the form gives the scenario JSON the
+// calculator receives; writing puts a scenario back. No arithmetic on results happens here.
+
+import { fieldText, t } from "./i18n.js";
+import { canonical, defaultScenario } from "./url.js";
+
+/** Order of the form's sections (the schema's own order puts cache before traffic). */
+const SECTION_ORDER = ["model", "hardware", "workload", "cache", "cluster"];
+const MODEL_GROUPS = {
+  dtypes: ["weight_dtype", "kv_dtype"],
+  parameters: ["params_b", "active_params_b", "weights_gib"],
+};
+/** Placeholders for optional fields the presets do not fill. */
+const AUTO_PLACEHOLDER = new Set([
+  "hardware.tensor_parallel", "hardware.activation_reserve_gib", "cache.capacity_tokens",
+  "model.weights_gib",
+]);
+
+function splitPath(path) {
+  const dot = path.indexOf(".");
+  return [path.slice(0, dot), path.slice(dot + 1)];
+}
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (name === "className") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function modelGroup(key) {
+  for (const [group, keys] of Object.entries(MODEL_GROUPS)) if (keys.includes(key)) return group;
+  return "architecture";
+}
+
+function fieldId(path) {
+  return "field-" + path.replace(/[^a-z0-9_]/gi, "-");
+}
+
+/**
+ * Build the form inside `container`. Returns a binding with read(), write(scenario),
+ * refresh(scenario) (placeholders, labels), showError(error), clearErrors(), fieldInput(path).
+ */
+export function buildForm(container, schema, presets) {
+  const fields = schema.fields;
+  const rows = new Map(); // path -> {field, input, label, unit, help, error}
+  container.replaceChildren();
+
+  function makeInput(field) {
+    const id = fieldId(field.path);
+    if (field.kind === "enum") {
+      const select = element("select", { id, name: field.path });
+      select.dataset.kind = "enum";
+      return select;
+    }
+    const input = element("input", {
+      id, name: field.path, type: "text", inputmode: field.kind === "int" ? "numeric" : "decimal",
+      autocomplete: "off", spellcheck: "false",
+    });
+    input.dataset.kind = field.kind;
+    return input;
+  }
+
+  function makeRow(field) {
+    const input = makeInput(field);
+    const label = element("span", { className: "field-label" });
+    const unit = element("span", { className: "field-unit" });
+    const help = element("p", { className: "field-help", id: fieldId(field.path) + "-help" });
+    const error = element("p", { className: "field-error", id: fieldId(field.path) + "-error", role: "alert" });
+    input.setAttribute("aria-describedby", `${help.id} ${error.id}`);
+    const row = element("div", { className: "field", dataset: { path: field.path } }, [
+      element("label", { for: input.id }, [label, unit]), input, help, error,
+    ]);
+    rows.set(field.path, { field, input, label, unit, help, error });
+    return row;
+  }
+
+  const sections = [...SECTION_ORDER.filter((s) => schema.sections.includes(s)),
+    ...schema.sections.filter((s) => !SECTION_ORDER.includes(s))];
+  const sectionTitles = new Map();
+  const groupTitles = new Map();
+  let configBox = null;
+
+  for (const section of sections) {
+    const legend = element("legend");
+    sectionTitles.set(section, legend);
+    const fieldset = element("fieldset", { className: `section section-${section}`, dataset: { section } }, [legend]);
+    const sectionFields = fields.filter((f) => splitPath(f.path)[0] === section);
+    if (section === "model") {
+      const presetField = sectionFields.find((f) => f.path === "model.preset");
+      if (presetField) fieldset.append(makeRow(presetField));
+      configBox = buildConfigPaste();
+      fieldset.append(configBox.root);
+      for (const group of ["architecture", "dtypes", "parameters"]) {
+        const title = element("h3", { className: "group-title" });
+        groupTitles.set(group, title);
+        const box = element("div", { className: `field-group group-${group}` }, [title]);
+        for (const field of sectionFields) {
+          if (field.path !== "model.preset" && modelGroup(splitPath(field.path)[1]) === group) box.append(makeRow(field));
+        }
+        fieldset.append(box);
+      }
+    } else {
+      const box = element("div", { className: "field-group" });
+      for (const field of sectionFields) box.append(makeRow(field));
+      fieldset.append(box);
+    }
+    container.append(fieldset);
+  }
+
+  function buildConfigPaste() {
+    const details = element("details", { className: "hf-config" });
+    const summary = element("summary");
+    const textarea = element("textarea", { rows: "5", spellcheck: "false", className: "hf-config-text" });
+    const button = element("button", { type: "button", className: "hf-config-fill" });
+    const status = element("p", { className: "hf-config-status", role: "status" });
+    details.append(summary, textarea, button, status);
+    return { root: details, summary, textarea, button, status };
+  }
+
+  function fillSelect(row, scenario) {
+    const { field, input } = row;
+    const keep = input.value;
+    const options = [];
+    if (field.path === "model.preset") {
+      options.push(["", t("preset_none")]);
+      for (const id of field.choices) options.push([id, presets.models?.[id]?.name || id]);
+    } else if (field.path === "hardware.gpu") {
+      for (const id of field.choices) options.push([id, presets.gpus?.[id]?.name || id]);
+    } else {
+      if (field.optional) {
+        const fromPreset = presetValue(field, scenario);
+        options.push(["", fromPreset === undefined ? t("option_auto") : t("option_from_preset", { value: fromPreset })]);
+      }
+      for (const choice of field.choices) options.push([choice, choice]);
+    }
+    input.replaceChildren(...options.map(([value, text]) => element("option", { value, text })));
+    input.value = keep;
+  }
+
+  /** The preset's value for an optional model/hardware field, if the scenario names a preset. */
+  function presetValue(field, scenario) {
+    const [section, key] = splitPath(field.path);
+    if (section === "model") {
+      const preset = scenario?.model?.preset;
+      const value = preset ? presets.models?.[preset]?.[key] : undefined;
+      return value === null ? undefined : value;
+    }
+    if (section === "hardware" && key === "memory_gib") {
+      const gpu = scenario?.hardware?.gpu;
+      return gpu ? presets.gpus?.[gpu]?.memory_gib : undefined;
+    }
+    if (field.path === "hardware.tensor_parallel") return scenario?.hardware?.num_gpus;
+    return undefined;
+  }
+
+  /** Labels, help, units, option texts and placeholders for the current language and scenario. */
+  function refresh(scenario) {
+    for (const [section, legend] of sectionTitles) legend.textContent = t(`section_${section}`);
+    for (const [group, title] of groupTitles) title.textContent = t(`group_${group}`);
+    if (configBox) {
+      configBox.summary.textContent = t("hf_config_label");
+      configBox.textarea.placeholder = t("hf_config_placeholder");
+      configBox.button.textContent = t("hf_config_button");
+    }
+    for (const row of rows.values()) {
+      const { field, input } = row;
+      row.label.textContent = fieldText(field, "label");
+      row.unit.textContent = field.unit ? ` (${field.unit})` : "";
+      row.help.textContent = fieldText(field, "help");
+      if (field.kind === "enum") {
+        fillSelect(row, scenario);
+        continue;
+      }
+      const fromPreset = presetValue(field, scenario);
+      if (fromPreset !== undefined && fromPreset !== null) input.placeholder = String(fromPreset);
+      else if (field.default !== null && field.default !== undefined) input.placeholder = String(field.default);
+      else if (AUTO_PLACEHOLDER.has(field.path) || field.optional) input.placeholder = t("placeholder_auto");
+      else input.placeholder = "";
+    }
+  }
+
+  function inputValue(row) {
+    const { field, input } = row;
+    const text = input.value.trim();
+    if (text === "") return undefined;
+    if (field.kind === "enum") return text;
+    const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
+    // An unreadable entry goes to Python as typed, so its error names the field and range.
+    return Number.isFinite(number) ? number : text;
+  }
+
+  /** The scenario the form describes: defaults, overridden by every non-empty input. */
+  function read() {
+    const scenario = defaultScenario(schema);
+    for (const row of rows.values()) {
+      const [section, key] = splitPath(row.field.path);
+      const value = inputValue(row);
+      if (value !== undefined) scenario[section][key] = value;
+      else if (row.field.path === "model.preset") delete scenario[section][key];
+    }
+    return canonical(scenario, schema);
+  }
+
+  /** Put a scenario into the form (absent fields become empty inputs). */
+  function write(scenario) {
+    for (const row of rows.values()) {
+      const [section, key] = splitPath(row.field.path);
+      const value = scenario?.[section]?.[key];
+      row.input.value = value === undefined || value === null ? "" : String(value);
+    }
+    refresh(scenario);
+    for (const row of rows.values()) {
+      const [section, key] = splitPath(row.field.path);
+      const value = scenario?.[section]?.[key];
+      if (row.field.kind === "enum") row.input.value = value === undefined || value === null ? "" : String(value);
+    }
+  }
+
+  function clearErrors() {
+    for (const row of rows.values()) {
+      row.error.textContent = "";
+      row.input.classList.remove("invalid");
+      row.input.removeAttribute("aria-invalid");
+      row.input.closest(".field")?.classList.remove("has-error");
+    }
+  }
+
+  /** Mark the input named by error.field; false when no input has that name. */
+  function showError(error) {
+    const row = error && error.field ? rows.get(error.field) : undefined;
+    if (!row) return false;
+    row.error.textContent = error.message;
+    row.input.classList.add("invalid");
+    row.input.setAttribute("aria-invalid", "true");
+    row.input.closest(".field")?.classList.add("has-error");
+    return true;
+  }
+
+  return {
+    read, write, refresh, clearErrors, showError,
+    fieldInput: (path) => rows.get(path)?.input,
+    configPaste: configBox,
+  };
+}
+
+const DTYPE_NAMES = { bfloat16: "bf16", float16: "fp16", half: "fp16", float32: "fp32", float: "fp32" };
+
+/**
+ * Model fields from a Hugging Face config.json text. JSON.parse only (never eval).
+ * Returns {values: {key: value}} or {error: "invalid"|"not_object", message}.
+ */
+export function modelFieldsFromHfConfig(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { error: "invalid", message: String(error.message) };
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { error: "not_object" };
+  const config = parsed.text_config && typeof parsed.text_config === "object" ? { ...parsed, ...parsed.text_config } : parsed;
+  const positiveInt = (value) => (Number.isInteger(value) && value > 0 ? value : undefined);
+  const nonNegativeInt = (value) => (Number.isInteger(value) && value >= 0 ? value : undefined);
+  const values = {};
+  const set = (key, value) => {
+    if (value !== undefined) values[key] = value;
+  };
+  const layers = positiveInt(config.num_hidden_layers ?? config.num_layers ?? config.n_layer);
+  const heads = positiveInt(config.num_attention_heads ?? config.n_head);
+  const hidden = positiveInt(config.hidden_size ?? config.n_embd);
+  const kvHeads = positiveInt(config.num_key_value_heads ?? config.multi_query_group_num) ?? heads;
+  const kvLoraRank = positiveInt(config.kv_lora_rank);
+  set("num_layers", layers);
+  set("num_attention_heads", heads);
+  set("hidden_size", hidden);
+  set("vocab_size", positiveInt(config.vocab_size ?? config.padded_vocab_size));
+  const expertsPerToken = positiveInt(config.num_experts_per_tok);
+  const expertWidth = positiveInt(config.moe_intermediate_size);
+  set("intermediate_size", expertsPerToken && expertWidth ? expertsPerToken * expertWidth
+    : positiveInt(config.intermediate_size ?? config.ffn_hidden_size));
+  if (kvLoraRank) {
+    set("attention", "mla");
+    set("kv_lora_rank", kvLoraRank);
+    set("qk_rope_head_dim", nonNegativeInt(config.qk_rope_head_dim));
+  } else {
+    set("num_kv_heads", kvHeads);
+    const headDim = positiveInt(config.head_dim) ?? (hidden && heads && hidden % heads === 0 ? hidden / heads : undefined);
+    set("head_dim", headDim);
+    if (kvHeads && heads) set("attention", kvHeads === heads ? "mha" : kvHeads === 1 ? "mqa" : "gqa");
+  }
+  const window = config.use_sliding_window === false ? 0 : nonNegativeInt(config.sliding_window);
+  if (window !== undefined) {
+    set("sliding_window", window);
+    let slidingLayers = 0;
+    if (window > 0) {
+      if (Array.isArray(config.layer_types)) {
+        slidingLayers = config.layer_types.filter((type) => type === "sliding_attention").length;
+      } else if (layers) {
+        slidingLayers = layers;
+      }
+    }
+    set("sliding_window_layers", slidingLayers);
+  }
+  const dtype = DTYPE_NAMES[String(config.torch_dtype ?? config.dtype ?? "")];
+  set("weight_dtype", dtype);
+  return { values };
+}

@@ -1,0 +1,80 @@
+// Number formatting for display. Python computes every number; these only turn them into text.
+// null, undefined, NaN and ±Infinity all show as "—".
+
+import { language } from "./i18n.js";
+
+export const MISSING = "—";
+
+function isNumber(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function locale() {
+  return language() === "zh" ? "zh-CN" : "en-US";
+}
+
+function fixed(value, digits) {
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+}
+
+export function percent(value, digits = 1) {
+  return isNumber(value) ? `${fixed(value * 100, digits)}%` : MISSING;
+}
+
+export function integer(value) {
+  return isNumber(value) ? new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(value) : MISSING;
+}
+
+export function tokens(value) {
+  return isNumber(value) ? `${integer(value)} ${language() === "zh" ? "token" : "tokens"}` : MISSING;
+}
+
+export function gib(value) {
+  return isNumber(value) ? `${fixed(value, 2)} GiB` : MISSING;
+}
+
+export function bytes(value) {
+  if (!isNumber(value)) return MISSING;
+  return value >= 1024 ? `${integer(value)} B (${fixed(value / 1024, 1)} KiB)` : `${integer(value)} B`;
+}
+
+export function speedup(value) {
+  return isNumber(value) ? `${fixed(value, 2)}×` : MISSING;
+}
+
+export function perSecond(value, unit) {
+  if (!isNumber(value)) return MISSING;
+  const digits = Math.abs(value) >= 100 ? 0 : 2;
+  return `${fixed(value, digits)} ${unit}`;
+}
+
+export function seconds(value) {
+  if (!isNumber(value)) return MISSING;
+  return value >= 100 ? `${integer(value)} s` : `${fixed(value, 1)} s`;
+}
+
+export function plain(value) {
+  if (!isNumber(value)) return MISSING;
+  return new Intl.NumberFormat(locale(), { maximumSignificantDigits: 6 }).format(value);
+}
+
+/** The raw value for a data-value attribute: the number as JSON would write it, "" when missing. */
+export function rawValue(value) {
+  return isNumber(value) ? String(value) : "";
+}
+
+/** Format a metric by its format name. */
+export function formatMetric(format, value) {
+  switch (format) {
+    case "percent": return percent(value);
+    case "tokens": return tokens(value);
+    case "integer": return integer(value);
+    case "gib": return gib(value);
+    case "bytes": return bytes(value);
+    case "speedup": return speedup(value);
+    case "qps": return perSecond(value, language() === "zh" ? "请求/秒" : "req/s");
+    case "tokens_per_s": return perSecond(value, language() === "zh" ? "token/秒" : "tokens/s");
+    case "seconds": return seconds(value);
+    default: return plain(value);
+  }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Build the static site into _site/ (called by `make site`; the Pages workflow runs the same).
+# Inputs: the page sources at the repo root, node_modules/ (npm ci), the Python package in py/.
+# Downloads (micropip's wheel) are cached in vendor-cache/ so rebuilds are offline and fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+SITE=_site
+CACHE=vendor-cache
+PYODIDE_SRC=node_modules/pyodide
+CHART_SRC=node_modules/chart.js/dist/chart.umd.min.js
+
+if [[ ! -f "$PYODIDE_SRC/pyodide.mjs" || ! -f "$CHART_SRC" ]]; then
+  echo "build_site: node_modules is missing pyodide or chart.js; run 'npm ci' first" >&2
+  exit 1
+fi
+if ! "$PYTHON" -c "import setuptools.command.bdist_wheel" 2>/dev/null \
+   && ! "$PYTHON" -c "import wheel" 2>/dev/null; then
+  echo "build_site: building the wheel needs 'wheel' (or setuptools>=70.1); installing wheel" >&2
+  "$PYTHON" -m pip install --quiet "wheel==0.45.1"
+fi
+
+rm -rf "$SITE"
+mkdir -p "$SITE/js" "$SITE/pyodide" "$SITE/wheels" "$SITE/vendor" "$CACHE"
+
+# 1. The page.
+cp index.html style.css app.js worker.js "$SITE/"
+cp js/*.js "$SITE/js/"
+cp -L presets.json "$SITE/presets.json"
+touch "$SITE/.nojekyll"
+
+# 2. The schema, so the page can build its form and parse the URL before Pyodide boots.
+PYTHONPATH=py "$PYTHON" -m kvcache_calc schema --json > "$SITE/schema.json"
+
+# 3. Pyodide runtime (only what it loads at run time) and Chart.js.
+for f in pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip; do
+  cp "$PYODIDE_SRC/$f" "$SITE/pyodide/$f"
+done
+cp "$CHART_SRC" "$SITE/vendor/chart.umd.min.js"
+
+# 4. micropip: the version Pyodide's lock file names, from PyPI (cached), beside pyodide.asm.wasm.
+MICROPIP_VERSION=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['packages']['micropip']['version'])" "$PYODIDE_SRC/pyodide-lock.json")
+MICROPIP_WHEEL="micropip-$MICROPIP_VERSION-py3-none-any.whl"
+if [[ ! -f "$CACHE/$MICROPIP_WHEEL" ]]; then
+  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.14 \
+    -d "$CACHE" "micropip==$MICROPIP_VERSION"
+fi
+install -m 0644 "$CACHE/$MICROPIP_WHEEL" "$SITE/pyodide/$MICROPIP_WHEEL"
+
+# 5. The project's wheel (a clean build dir so deleted modules do not linger).
+WHEEL_TMP=$(mktemp -d)
+trap 'rm -rf "$WHEEL_TMP"' EXIT
+rm -rf build
+"$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation -w "$WHEEL_TMP" . 2>&1 \
+  | { grep -v -e '^WARNING: Location' -e 'pip as the .root. user' || true; } >&2
+rm -rf build
+PROJECT_WHEEL=$(cd "$WHEEL_TMP" && ls kvcache_calc-*.whl)
+install -m 0644 "$WHEEL_TMP/$PROJECT_WHEEL" "$SITE/wheels/$PROJECT_WHEEL"
+
+# 6. A lock file that lists only what we ship, with the sha256 of the files we ship
+#    (Pyodide checks integrity on load), and a build manifest the worker reads.
+SOURCE_SHA256=$("$PYTHON" scripts/source_hash.py)
+"$PYTHON" - "$PYODIDE_SRC/pyodide-lock.json" "$SITE" "$MICROPIP_WHEEL" "$PROJECT_WHEEL" "$SOURCE_SHA256" <<'PY'
+import hashlib, json, sys
+lock_path, site, micropip_wheel, project_wheel, source_sha256 = sys.argv[1:]
+lock = json.load(open(lock_path))
+def sha256(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+entry = dict(lock["packages"]["micropip"])
+entry["file_name"] = micropip_wheel
+entry["sha256"] = sha256(f"{site}/pyodide/{micropip_wheel}")
+lock["packages"] = {"micropip": entry}
+with open(f"{site}/pyodide/pyodide-lock.json", "w") as out:
+    json.dump(lock, out, indent=1, sort_keys=True)
+pyodide_version = json.load(open("node_modules/pyodide/package.json"))["version"]
+manifest = {"pyodide_version": pyodide_version, "python": lock["info"]["python"],
+            "micropip_wheel": micropip_wheel, "wheel": project_wheel,
+            "wheel_sha256": sha256(f"{site}/wheels/{project_wheel}"), "source_sha256": source_sha256}
+with open(f"{site}/build.json", "w") as out:
+    json.dump(manifest, out, indent=1)
+PY
+
+find "$SITE" -type f -exec chmod 0644 {} +
+echo "build_site: wrote $SITE/ ($(du -sh "$SITE" | cut -f1), wheel $PROJECT_WHEEL, micropip $MICROPIP_VERSION)"
