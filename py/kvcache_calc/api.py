@@ -9,7 +9,9 @@ from typing import Any, Callable
 
 from .advise import suggestions
 from .evaluate import predict_scenario
+from .fit import fit as _fit_trace
 from .presets import gpu_ids, load_presets, model_ids
+from .replay import replay as _replay_trace
 from .scenario import parse_scenario
 from .schema import schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tornado
@@ -137,6 +139,13 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),
                                       p.get("metric", "token_hit_rate")),
 }
+
+# Trace replay and fit (docs/trace.md): payload {"path", "block_size"?, "format"?, ...}.
+METHODS["replay"] = lambda p: _replay_trace(
+    p.get("path", ""), p.get("block_size"), p.get("capacity_tokens") or (), p.get("policy", "lru"),
+    p.get("curve_points", 50), p.get("format"), p.get("kv_bytes_per_token"))
+METHODS["fit"] = lambda p: _fit_trace(p.get("path", ""), p.get("block_size"), p.get("format"),
+                                      p.get("capacity_tokens"))
 
 _FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)?):")
 

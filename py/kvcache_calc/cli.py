@@ -1,4 +1,5 @@
-"""Command line: `kvcache-calc predict|simulate SCENARIO.json [--json]`, `solve`, `schema`, `presets`."""
+"""Command line: `kvcache-calc predict|simulate SCENARIO.json [--json]`, `solve`, `schema`, `presets`,
+`replay|fit TRACE [--json]`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from typing import Sequence
 
 from . import api
+from .fit import fit_details, fit_table
+from .replay import replay, replay_table
 from .sensitivity import solve_capacity
 from .scenario import parse_scenario
 from .simulate import Simulation
@@ -81,6 +84,13 @@ def _simulation_table(out: dict) -> str:
     return "\n".join(lines)
 
 
+def _trace_command(args) -> dict:
+    if args.command == "replay":
+        return replay(args.trace, args.block_size, args.capacity_tokens, args.policy, args.curve_points,
+                      args.format, args.kv_bytes_per_token)
+    return fit_details(args.trace, args.block_size, args.format, args.capacity_tokens)
+
+
 def _read_scenario(path: str) -> dict:
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
@@ -110,6 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--target", type=float, required=True)
     p.add_argument("--metric", default="token_hit_rate", choices=("token_hit_rate", "request_hit_rate"))
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("replay", help="replay a request trace (Mooncake/AIPerf, Bailian JSONL, CSV; .gz)")
+    p.add_argument("trace")
+    p.add_argument("--block-size", type=int)
+    p.add_argument("--capacity-tokens", default="inf", help="comma-separated tokens, 'inf' for unlimited")
+    p.add_argument("--policy", default="lru", choices=("lru", "fifo", "lfu", "optimal"))
+    p.add_argument("--curve-points", type=int, default=50)
+    p.add_argument("--format", choices=("mooncake", "bailian", "csv"))
+    p.add_argument("--kv-bytes-per-token", type=float)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("fit", help="fit a scenario workload to a trace's conversations")
+    p.add_argument("trace")
+    p.add_argument("--block-size", type=int)
+    p.add_argument("--format", choices=("mooncake", "bailian", "csv"))
+    p.add_argument("--capacity-tokens", type=int)
+    p.add_argument("--json", action="store_true")
     for name in ("schema", "presets"):
         p = sub.add_parser(name, help=f"print the {name} as JSON")
         p.add_argument("--json", action="store_true", help="(always JSON)")
@@ -119,6 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = api.schema()
         elif args.command == "presets":
             out = api.METHODS["presets"]({})
+        elif args.command in ("replay", "fit"):
+            out = api.finite_json(_trace_command(args))
+            if not args.json:
+                print(replay_table(out) if args.command == "replay" else fit_table(out))
+                return 0
+            if args.command == "fit":
+                out = out["scenario"]
         elif args.command == "simulate":
             out = api.finite_json(_simulate(args))
             if not args.json:
