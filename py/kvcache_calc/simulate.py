@@ -57,10 +57,11 @@ def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | 
     warmup = (long_turns + spread) * w.think_time_s + (3.0 * t_char if math.isfinite(t_char) else 0.0) + 10.0
     total_requests = request_rate * (warmup + window_s)
     blocks_per_request = sum(t.p_reach * (t.private_blocks + traffic.shared_blocks) for t in traffic.turns) / traffic.mean_turns
-    touches = total_requests * max(blocks_per_request, 1.0) * 2.0  # lookup + admit
+    # admits during warm-up; lookups and admits while measuring
+    touches = request_rate * (warmup + 2.0 * window_s) * max(blocks_per_request, 1.0)
     if touches > MAX_TOUCHES:
         raise ValueError(
-            f"simulation: about {touches:.2g} block touches exceed the limit of {MAX_TOUCHES:.0e}; "
+            f"simulation: about {touches:,.0f} block touches exceed the limit of {MAX_TOUCHES:,}; "
             f"ask for fewer requests or a shorter duration, or a larger cache.block_size")
     return SimulationPlan(warmup, window_s, rate, cap_tokens // b, total_requests, touches)
 
