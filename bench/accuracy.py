@@ -1,6 +1,9 @@
 """Closed form vs block-level simulation on a random grid; writes docs/accuracy.md.
 
     PYTHONPATH=py:tests python3 bench/accuracy.py [--scenarios 100] [--seed 2026] [--jobs 2]
+    PYTHONPATH=py:tests python3 bench/accuracy.py --from-json docs/accuracy.json   # re-predict only
+
+Needs matplotlib for the scatter plot (bench/requirements.txt); the report is written without it.
 
 The simulation is tests/reference_sim.py (plain OrderedDict LRU with DESIGN.md §2 semantics).
 Warm-up covers the size-biased conversation lifetime: long conversations hold most of the cache,
@@ -100,11 +103,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "docs" / "accuracy.md"))
+    parser.add_argument("--from-json", help="reuse the simulations stored by an earlier run")
     args = parser.parse_args()
-    scenarios = random_scenarios(args.scenarios, args.seed)
     start = time.time()
-    with Pool(args.jobs) as pool:
-        sims = pool.map(simulate, scenarios, chunksize=1)
+    if args.from_json:
+        stored = json.loads(Path(args.from_json).read_text())
+        scenarios = [r["scenario"] for r in stored]
+        sims = [r["sim"] for r in stored]
+    else:
+        scenarios = random_scenarios(args.scenarios, args.seed)
+        with Pool(args.jobs) as pool:
+            sims = pool.map(simulate, scenarios, chunksize=1)
     rows = []
     for sc, sim in zip(scenarios, sims):
         ours = predict(sc)
@@ -156,8 +165,41 @@ def main() -> None:
         lines.append(f"| {r['blocks']:,} | {desc} | {s['token_hit_rate']*100:.2f} / {s['request_hit_rate']*100:.2f} | "
                      f"{r['token']*100:.2f} / {r['request']*100:.2f} | {r['che_token']*100:.2f} / {r['che_request']*100:.2f} | "
                      f"{r['seed']*100:.2f} | {max(s['noise_token'], s['noise_request'])*100:.2f} |")
+    if scatter_png(rows, Path(args.out).with_suffix(".png")):
+        lines += ["", "![predicted vs simulated](accuracy.png)", "",
+                  "Each dot is one scenario: x the simulated hit rate, y the prediction; on the diagonal "
+                  "the prediction is exact."]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:16]))
+
+
+def scatter_png(rows: list[dict], path: Path) -> bool:
+    """Predicted vs simulated hit rates, ours beside the seed's formula and plain Che; False without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no scatter plot (pip install -r bench/requirements.txt)")
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), dpi=110)
+    for ax, (sim_key, title, series) in zip(axes, (
+            ("token_hit_rate", "Token hit rate", (("token", "kvcache_calc", "#1f77b4"),
+                                                  ("che_token", "plain Che", "#ff7f0e"))),
+            ("request_hit_rate", "Request hit rate", (("request", "kvcache_calc", "#1f77b4"),
+                                                      ("che_request", "plain Che", "#ff7f0e"),
+                                                      ("seed", "seed formula", "#d62728"))))):
+        xs = [r["sim"][sim_key] * 100 for r in rows]
+        for key, label, color in reversed(series):
+            ax.scatter(xs, [r[key] * 100 for r in rows], s=12, alpha=0.7, label=label, color=color)
+        ax.plot([0, 100], [0, 100], color="#888", linewidth=1)
+        ax.set(title=title, xlabel="simulated (%)", ylabel="predicted (%)", xlim=(0, 100), ylim=(0, 100))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ from .workload import Traffic, build_traffic
 
 MAX_TOUCHES = 10**8
 DEFAULT_REQUESTS = 100_000
-BATCHES = 10
-T_975 = {9: 2.262}  # Student t quantile for BATCHES - 1 degrees of freedom
+MIN_BATCHES, MAX_BATCHES = 5, 20
+# Student t 97.5% quantiles by degrees of freedom (batches - 1)
+T_975 = {4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179,
+         13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class SimulationPlan:
     capacity_blocks: int
     estimated_requests: float
     estimated_touches: float
+    batches: int                       # batch means for the interval, each about a conversation long
 
 
 def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | None = None) -> SimulationPlan:
@@ -63,7 +66,11 @@ def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | 
         raise ValueError(
             f"simulation: about {touches:,.0f} block touches exceed the limit of {MAX_TOUCHES:,}; "
             f"ask for fewer requests or a shorter duration, or a larger cache.block_size")
-    return SimulationPlan(warmup, window_s, rate, cap_tokens // b, total_requests, touches)
+    # Requests of one conversation, and the cache state, stay correlated for about a conversation's
+    # life plus T: batches at least that long keep the interval honest.
+    correlation_s = (traffic.mean_turns - 1.0) * w.think_time_s + (t_char if math.isfinite(t_char) else 0.0)
+    batches = int(min(MAX_BATCHES, max(MIN_BATCHES, window_s // max(correlation_s, 1e-9))))
+    return SimulationPlan(warmup, window_s, rate, cap_tokens // b, total_requests, touches, batches)
 
 
 def _turns_holding_most_blocks(traffic: Traffic, share: float = 0.99) -> int:
@@ -96,7 +103,7 @@ class Simulation:
         self.touches = 0
         self.done = False
         # per batch: prompt tokens, hit tokens, requests, full hits, history blocks, history hits, fill
-        self.batches = [[0.0] * 7 for _ in range(BATCHES)]
+        self.batches = [[0.0] * 7 for _ in range(self.plan.batches)]
         w = s.workload
         self._shared = list(range(self.traffic.shared_blocks))
         self._turns_p = 1.0 / w.turns_mean
@@ -129,7 +136,8 @@ class Simulation:
         cache = self.cache
         events = self.events
         warm, end = self.plan.warmup_s, self.end
-        batch_len = self.plan.window_s / BATCHES
+        batches = self.plan.batches
+        batch_len = self.plan.window_s / batches
         budget = self.touches + max_touches
         while not self.done and self.touches < budget:
             if self.next_arrival <= (events[0][0] if events else math.inf):
@@ -156,7 +164,7 @@ class Simulation:
             self.touches += hits + full
             if measured:
                 history = (s_tok + (turn - 1) * (u + o)) // b
-                row = self.batches[min(BATCHES - 1, int((now - warm) / batch_len))]
+                row = self.batches[min(batches - 1, int((now - warm) / batch_len))]
                 row[0] += prompt
                 row[1] += hits * b
                 row[2] += 1
@@ -201,11 +209,22 @@ class Simulation:
 
 
 def _half_width(values: list[float]) -> float:
-    if len(values) < BATCHES:
+    """95% half-width of the mean of batch means, widened for what correlation remains between neighbours.
+
+    Batches shorter than a conversation share its requests and the cache state, so their means are
+    correlated; the variance of their average grows by (1 + ρ) / (1 - ρ) for lag-1 correlation ρ.
+    """
+    n = len(values)
+    if n < MIN_BATCHES:
         return math.nan
-    mean = sum(values) / len(values)
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return T_975[BATCHES - 1] * math.sqrt(var / len(values))
+    mean = sum(values) / n
+    dev = [v - mean for v in values]
+    var = sum(d * d for d in dev) / (n - 1)
+    if var == 0.0:
+        return 0.0
+    rho = sum(a * b for a, b in zip(dev, dev[1:])) / (var * (n - 1))
+    rho = min(max(rho, 0.0), 0.9)
+    return T_975[n - 1] * math.sqrt(var / n * (1.0 + rho) / (1.0 - rho))
 
 
 def simulate_scenario(s: Scenario, seed: int = 1, requests: int | None = None, window_s: float | None = None,
