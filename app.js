@@ -6,14 +6,19 @@ import { applyStaticStrings, chooseLanguage, language, setLanguage, t } from "./
 import { buildForm, modelFieldsFromHfConfig } from "./js/form.js";
 import { encode, parse } from "./js/url.js";
 import { CalculatorClient } from "./js/worker-client.js";
-import { ResultsView } from "./js/results.js";
+import { ResultsView, VerifyView } from "./js/results.js";
 import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
+import { initTracePanel } from "./js/trace-panel.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
 const ANALYSIS_DELAY_MS = 300;
 const PLACEHOLDER_SOURCES = new Set(["model.preset", "hardware.gpu", "hardware.num_gpus"]);
+/** Verify by simulation: block touches per `simulate_step` call (one worker round trip each). */
+const SIMULATION_TOUCHES_PER_STEP = 300_000;
+const SIMULATION_SEED = 1;
+const SIMULATION_DEFAULT_REQUESTS = 20_000;
 
 const byId = (id) => document.getElementById(id);
 
@@ -21,6 +26,7 @@ const page = {
   schema: null,
   form: null,
   results: null,
+  verify: null,
   charts: null,
   client: null,
   scenario: null,
@@ -34,7 +40,12 @@ const page = {
   analysisWanted: null,
   notices: [],
   committedQuery: null,
+  policyNote: null,
+  simulation: null, // the run in progress: {scenario, key, run, stopped}
+  simulationResult: null, // the last finished run: {key, result}
 };
+
+const scenarioKey = (scenario) => JSON.stringify(scenario);
 
 async function fetchJson(path) {
   const response = await fetch(path);
@@ -133,6 +144,7 @@ function updateAddress(scenario, mode) {
 function showScenario(scenario) {
   page.scenario = scenario;
   byId("scenario-json").textContent = JSON.stringify(scenario, null, 2);
+  simulationScenarioChanged(scenario);
 }
 
 function setScenarioFromForm(changedPath) {
@@ -202,6 +214,35 @@ function showCalculationError(error) {
 function clearCalculationError() {
   page.form.clearErrors();
   byId("form-error").textContent = "";
+  page.policyNote = null;
+  renderPolicyNote();
+}
+
+/**
+ * fifo and lfu have no closed form: Python's predict/analyze refuse them naming cache.policy.
+ * That is not a mistake in the input, so it is a note (not a red field error); the simulation
+ * still answers, so Verify stays available.
+ */
+function isPolicyWithoutFormula(error, scenario) {
+  const policy = scenario?.cache?.policy;
+  return error?.field === "cache.policy" && typeof policy === "string" && policy !== "lru";
+}
+
+function renderPolicyNote() {
+  const note = byId("policy-note");
+  note.textContent = page.policyNote ? t("policy_note", { message: page.policyNote.message }) : "";
+  note.dataset.field = page.policyNote?.field || "";
+  note.hidden = !page.policyNote;
+}
+
+function showCalculationProblem(error, scenario) {
+  if (isPolicyWithoutFormula(error, scenario)) {
+    page.policyNote = error;
+    renderPolicyNote();
+    setStale(page.lastPredict !== null);
+  } else {
+    showCalculationError(error);
+  }
 }
 
 function markFirstResult() {
@@ -218,7 +259,7 @@ async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {
   if (requestNumber !== page.requestCounter) return; // a newer request is on its way
   clearCalculationError();
   if (!reply.ok) {
-    showCalculationError(reply.error);
+    showCalculationProblem(reply.error, scenario);
     setBusy({ numbers: false, analysis: false });
     markFirstResult();
     return;
@@ -249,16 +290,102 @@ async function requestAnalysis(requestNumber, scenario) {
       page.lastAnalysis = reply.result;
       page.lastAnalysisScenario = scenario;
       page.results.renderAnalysis(reply.result);
-      page.charts.draw(reply.result);
+      drawCharts();
       if (!page.firstAnalysisShown) performance.mark("kvcache:first-analysis");
       page.firstAnalysisShown = true;
     } else {
       clearCalculationError();
-      showCalculationError(reply.error);
+      showCalculationProblem(reply.error, scenario);
     }
     setBusy({ numbers: false, analysis: false });
   } else if (wanted && wanted.requestNumber === page.requestCounter) {
     requestAnalysis(wanted.requestNumber, wanted.scenario);
+  }
+}
+
+// --- verify by simulation --------------------------------------------------------------------
+//
+// simulate_start, then simulate_step until done: each step is one worker round trip, so the
+// worker answers predict/analyze (and simulate_cancel) between steps. A run whose scenario is
+// no longer the form's is cancelled; a finished result is dropped when the scenario changes.
+
+/** The finished simulation to draw on the charts, when it belongs to the analysis on screen. */
+function simulationOverlay() {
+  const shown = page.simulationResult;
+  if (!shown || !page.lastAnalysisScenario || scenarioKey(page.lastAnalysisScenario) !== shown.key) return null;
+  return shown.result;
+}
+
+function drawCharts() {
+  if (page.lastAnalysis) page.charts.draw(page.lastAnalysis, { simulation: simulationOverlay() });
+}
+
+/** "Requests to simulate": an integer goes as a number, anything else as typed (Python names it). */
+function simulationRequests() {
+  const text = byId("sim-requests").value.trim();
+  if (text === "") return SIMULATION_DEFAULT_REQUESTS;
+  const number = /^\+?\d+(\.\d*)?([eE][+]?\d+)?$/.test(text) ? Number(text) : NaN;
+  return Number.isSafeInteger(number) ? number : text;
+}
+
+async function startVerification() {
+  if (page.simulation) return;
+  const scenario = page.scenario;
+  const session = { scenario, key: scenarioKey(scenario), run: null, stopped: null };
+  page.simulation = session;
+  page.simulationResult = null;
+  drawCharts();
+  page.verify.starting();
+  const started = await page.client.call("simulate_start",
+    { scenario, seed: SIMULATION_SEED, requests: simulationRequests() });
+  if (session.stopped) {
+    if (started.ok) page.client.call("simulate_cancel", { run: started.result.run });
+    return;
+  }
+  if (!started.ok) {
+    page.simulation = null;
+    page.verify.showError(started.error.message);
+    return;
+  }
+  session.run = started.result.run;
+  byId("verify").dataset.run = String(session.run);
+  for (;;) {
+    const reply = await page.client.call("simulate_step", { run: session.run, touches: SIMULATION_TOUCHES_PER_STEP });
+    if (session.stopped) return; // simulate_cancel was sent when it stopped
+    if (!reply.ok) {
+      page.simulation = null;
+      page.verify.showError(reply.error.message);
+      return;
+    }
+    if (reply.result.done) {
+      page.simulation = null;
+      page.simulationResult = { key: session.key, result: reply.result.result };
+      page.verify.showResult(reply.result.result);
+      drawCharts();
+      return;
+    }
+    page.verify.showProgress(reply.result.progress);
+  }
+}
+
+/** Stop the run in progress; reason "cancelled" (the button) or "outdated" (the scenario changed). */
+function stopVerification(reason) {
+  const session = page.simulation;
+  if (!session) return;
+  session.stopped = reason;
+  page.simulation = null;
+  page.verify.stopped(reason);
+  if (session.run !== null) page.client.call("simulate_cancel", { run: session.run });
+}
+
+function simulationScenarioChanged(scenario) {
+  if (!page.verify) return;
+  const key = scenarioKey(scenario);
+  if (page.simulation && page.simulation.key !== key) stopVerification("outdated");
+  if (page.simulationResult && page.simulationResult.key !== key) {
+    page.simulationResult = null;
+    page.verify.resultOutdated();
+    drawCharts();
   }
 }
 
@@ -271,7 +398,9 @@ function relabelPage() {
   renderNotices();
   page.form.refresh(page.scenario);
   page.results.relabel();
-  if (page.lastAnalysis) page.charts.draw(page.lastAnalysis);
+  page.verify.relabel();
+  renderPolicyNote();
+  drawCharts();
 }
 
 function switchLanguage() {
@@ -352,6 +481,8 @@ function wireEvents() {
     });
   }
   page.form.configPaste?.button.addEventListener("click", fillFromHfConfig);
+  byId("verify-start").addEventListener("click", startVerification);
+  byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
 }
 
 function applySuggestion(suggestion) {
@@ -372,12 +503,15 @@ async function main() {
   page.schema = schema;
   page.form = buildForm(byId("form-fields"), schema, presets);
   page.results = new ResultsView(byId("results"), { onApplySuggestion: applySuggestion });
+  page.verify = new VerifyView(byId("verify"));
   page.charts = new ChartPanel({
     memoryCanvas: byId("chart-memory"),
     sweepsContainer: byId("chart-sweeps"),
     tornadoCanvas: byId("chart-tornado"),
     onPng: exportPng,
   });
+  initTracePanel(byId("trace-panel"), { client: page.client, schema, getScenario: () => page.scenario,
+    onUseScenario: (fitted) => applySuggestion({ change: fitted }) });
   const { scenario, notices } = parse(window.location.search, schema);
   page.notices = notices;
   renderNotices();

@@ -6,8 +6,11 @@
 //   worker -> page  {type: "progress", stage, fraction}      stage: runtime|micropip|calculator|ready
 //   worker -> page  {type: "boot-error", error: {message, field: null}}
 // Every call waits for the boot; a failed boot answers every call with the boot error.
+// "load_trace" {file} | {url} is answered here, not by Python: it mounts a trace file for "replay"
+// and "fit" and posts {type: "trace-progress", ...} while Python reads it (js/trace-worker.js).
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
+import { loadTrace } from "./js/trace-worker.js";
 
 const siteRoot = new URL("./", self.location.href);
 const pyodideRoot = new URL("pyodide/", siteRoot);
@@ -51,11 +54,13 @@ async function boot() {
     micropip.destroy();
   }
   const api = pyodide.pyimport("kvcache_calc.api");
+  tracePyodide = pyodide; // for "load_trace" (js/trace-worker.js)
   const handle = api.handle;
   reportProgress("ready", 1);
   return (method, payloadJson) => handle(method, payloadJson);
 }
 
+let tracePyodide = null;
 const booted = boot();
 booted.catch((error) => {
   self.postMessage({ type: "boot-error", error: { message: String(error?.message || error), field: null } });
@@ -89,7 +94,20 @@ async function answer({ id, method, payload }) {
   return failure(id, error.message || "unknown error", error.field ?? null);
 }
 
+async function answerLoadTrace({ id, payload }) {
+  try {
+    await booted;
+    return { id, ok: true, result: await loadTrace(tracePyodide, payload, siteRoot) };
+  } catch (error) {
+    return failure(id, error?.message || (error?.errno !== undefined ? `file system error ${error.errno}` : error), "file");
+  }
+}
+
 self.addEventListener("message", async (event) => {
   const request = event.data || {};
+  if (request.method === "load_trace") { // a trace file for "replay"/"fit": mounted, never uploaded
+    self.postMessage(await answerLoadTrace(request));
+    return;
+  }
   self.postMessage(await answer(request));
 });

@@ -1,5 +1,6 @@
 // Charts drawn with Chart.js (UMD build, global `Chart`), animation off. They draw the numbers
-// of one `analyze` result; nothing here computes a value that is shown.
+// of one `analyze` result (and of a finished simulation); nothing here computes a value that is
+// shown, except the ends of a simulated rate's interval bar (rate ± Python's half-width).
 
 import { t, language } from "./i18n.js";
 import { percent, plain } from "./format.js";
@@ -12,6 +13,8 @@ const COLORS = {
   current: "#000000",
   low: "#74c0fc",
   high: "#1c7ed6",
+  simToken: "#5f3dc4",
+  simRequest: "#a61e4d",
 };
 
 function chartLibrary() {
@@ -58,6 +61,30 @@ function axisTypeFor(values) {
   return Math.max(...finite) / Math.min(...finite) > 100 ? "logarithmic" : "linear";
 }
 
+/**
+ * A simulated rate at the current x as a point, and its 95% interval as a vertical bar with caps
+ * (a two-point line from rate − half-width to rate + half-width), drawn over the other series.
+ * `role` names them for tests.
+ */
+function simulatedDatasets(x, simulation) {
+  const datasets = [];
+  for (const [key, color, label, role] of [
+    ["token_hit_rate", COLORS.simToken, "series_sim_token", "simulated-token"],
+    ["request_hit_rate", COLORS.simRequest, "series_sim_request", "simulated-request"],
+  ]) {
+    const y = finiteOrNull(simulation[key]);
+    if (y === null) continue;
+    datasets.push({ type: "scatter", label: t(label), data: [{ x, y }], borderColor: color, backgroundColor: color,
+      pointRadius: 6, pointStyle: "rectRot", order: -1, role });
+    const halfWidth = finiteOrNull(simulation[`${key}_ci`]);
+    if (halfWidth !== null) {
+      datasets.push(lineDataset(t("series_sim_interval"), [{ x, y: y - halfWidth }, { x, y: y + halfWidth }], color,
+        { pointRadius: 6, pointStyle: "line", pointBorderWidth: 2, order: -1, role: `${role}-interval`, hideInLegend: true }));
+    }
+  }
+  return datasets;
+}
+
 export class ChartPanel {
   constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, onPng = () => {} }) {
     this.onPng = onPng;
@@ -87,14 +114,15 @@ export class ChartPanel {
     return chart;
   }
 
-  draw(analysis) {
-    this.drawMemoryCurve(analysis);
+  /** `simulation`: a finished simulation of the same scenario (drawn on the memory chart) or null. */
+  draw(analysis, { simulation = null } = {}) {
+    this.drawMemoryCurve(analysis, simulation);
     this.drawSweeps(analysis.sweeps || []);
     this.drawTornado(analysis.tornado);
   }
 
   /** Hit rates against memory per GPU (or against cache tokens when the capacity is given). */
-  drawMemoryCurve(analysis) {
+  drawMemoryCurve(analysis, simulation = null) {
     const curve = analysis.memory_curve || { points: [] };
     const rows = (curve.points || []).map((row) => ({ ...row, x: row.x ?? row.memory_gib_per_gpu }));
     const xs = points(rows, "x", "token_hit_rate").map((p) => p.x);
@@ -114,9 +142,12 @@ export class ChartPanel {
       datasets.push({ type: "scatter", label: t("series_current"), data: [{ x: currentX, y: current.token_hit_rate }],
         borderColor: COLORS.current, backgroundColor: COLORS.current, pointRadius: 5, pointStyle: "circle" });
     }
+    if (currentX !== null && simulation) datasets.push(...simulatedDatasets(currentX, simulation));
     const byTokens = curve.x_path === "cache.capacity_tokens";
     const options = baseOptions(t(byTokens ? "axis_capacity" : "axis_memory"), { xType: axisTypeFor(xs) });
     options.scales.x.ticks = { maxTicksLimit: 8, callback: (value) => plain(value) };
+    options.plugins.legend.labels.filter = (item, data) => !data.datasets[item.datasetIndex]?.hideInLegend;
+    options.plugins.legend.labels.sort = (a, b) => a.datasetIndex - b.datasetIndex; // not by `order`
     this.replaceChart("memory", this.memoryCanvas, { type: "line", data: { datasets }, options });
   }
 

@@ -58,6 +58,15 @@ export function plain(value) {
   return new Intl.NumberFormat(locale(), { maximumSignificantDigits: 6 }).format(value);
 }
 
+/** A difference of two rates in percentage points; `signed` writes "+" before gains. */
+export function percentagePoints(value, { signed = false, digits = 1 } = {}) {
+  if (!isNumber(value)) return MISSING;
+  const text = fixed(Math.abs(value) * 100, digits);
+  const zero = text === fixed(0, digits);
+  const sign = zero ? "" : value < 0 ? "−" : signed ? "+" : "";
+  return `${sign}${text} ${language() === "zh" ? "个百分点" : "pp"}`;
+}
+
 /** The raw value for a data-value attribute: the number as JSON would write it, "" when missing. */
 export function rawValue(value) {
   return isNumber(value) ? String(value) : "";
@@ -75,6 +84,8 @@ export function formatMetric(format, value) {
     case "qps": return perSecond(value, language() === "zh" ? "请求/秒" : "req/s");
     case "tokens_per_s": return perSecond(value, language() === "zh" ? "token/秒" : "tokens/s");
     case "seconds": return seconds(value);
+    case "points": return percentagePoints(value);
+    case "signed_points": return percentagePoints(value, { signed: true });
     default: return plain(value);
   }
 }

@@ -3,7 +3,7 @@
 // and textContent only.
 
 import { t } from "./i18n.js";
-import { formatMetric, percent, rawValue, MISSING } from "./format.js";
+import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
 
 const GROUPS = [
   { title: "capacity_title", metrics: [
@@ -219,4 +219,155 @@ export class ResultsView {
       return item;
     }));
   }
+}
+
+const SIMULATED_RATES = ["token_hit_rate", "request_hit_rate"];
+const SIMULATION_DETAILS = [
+  ["requests_measured", "integer"], ["block_touches", "integer"], ["follow_up_block_hit_rate", "percent"],
+  ["cache_utilization", "percent"], ["warmup_s", "seconds"], ["window_s", "seconds"],
+];
+const isFiniteNumber = (value) => typeof value === "number" && Number.isFinite(value);
+
+/**
+ * The "Verify by simulation" box under the results: controls, progress and the simulated rates
+ * next to the formula's. Every number is a field of Python's `simulate_step` result; the only
+ * arithmetic is the shown difference (simulated − formula) of two of those numbers.
+ */
+export class VerifyView {
+  constructor(root) {
+    this.root = root;
+    this.startButton = root.querySelector("#verify-start");
+    this.cancelButton = root.querySelector("#verify-cancel");
+    this.requestsInput = root.querySelector("#sim-requests");
+    this.progress = root.querySelector("#verify-progress");
+    this.status = root.querySelector("#verify-status");
+    this.resultBox = root.querySelector("#verify-result");
+    this.statusText = null; // [i18n key, params] of the status line
+    this.lastResult = null;
+  }
+
+  setState(state, statusKey = null, params = {}) {
+    const running = state === "starting" || state === "running";
+    this.root.dataset.state = state;
+    this.status.dataset.state = state;
+    this.startButton.disabled = running;
+    this.cancelButton.hidden = !running;
+    this.progress.hidden = !(running || state === "done");
+    this.statusText = statusKey ? [statusKey, params] : null;
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    if (!this.statusText) {
+      this.status.textContent = "";
+      return;
+    }
+    const [key, params] = this.statusText;
+    const shown = { ...params };
+    if ("progress" in shown) shown.progress = percent(shown.progress, 0);
+    if ("seed" in shown) shown.seed = integer(shown.seed);
+    this.status.textContent = t(key, shown);
+  }
+
+  /** A run was asked for: progress at zero, Cancel shown, the previous result removed. */
+  starting() {
+    this.clearResult();
+    this.showProgress(0, "starting");
+  }
+
+  /** Python's progress (0..1) of the run. */
+  showProgress(fraction, state = "running") {
+    this.progress.value = isFiniteNumber(fraction) ? fraction : 0;
+    this.progress.dataset.progress = rawValue(fraction);
+    if (state === "starting") this.setState(state, "verify_starting");
+    else this.setState(state, "verify_running", { progress: fraction });
+  }
+
+  stopped(reason) {
+    this.setState(reason, reason === "outdated" ? "verify_outdated" : "verify_cancelled");
+  }
+
+  showError(message) {
+    this.setState("error", "verify_error", { message });
+  }
+
+  /** The finished run: simulated rates ± interval, the formula's rates, their difference, details. */
+  showResult(result) {
+    this.lastResult = result;
+    this.progress.value = 1;
+    this.progress.dataset.progress = rawValue(1);
+    this.setState("done", "verify_done", { policy: String(result.policy ?? MISSING), seed: result.seed });
+    this.renderResult();
+  }
+
+  clearResult() {
+    this.lastResult = null;
+    this.resultBox.replaceChildren();
+    this.resultBox.hidden = true;
+  }
+
+  /** The scenario changed after a finished run: its result no longer applies. */
+  resultOutdated() {
+    this.clearResult();
+    if (this.root.dataset.state === "done") this.setState("idle");
+  }
+
+  relabel() {
+    this.renderStatus();
+    if (this.lastResult) this.renderResult();
+  }
+
+  renderResult() {
+    const result = this.lastResult;
+    const prediction = result.prediction || null;
+    const table = el("table", "verify-table");
+    const head = el("tr");
+    for (const key of ["sim_column_metric", "sim_column_simulated", "sim_column_predicted", "sim_column_difference"]) {
+      const cell = el("th", "", t(key));
+      cell.scope = "col";
+      head.append(cell);
+    }
+    const thead = el("thead");
+    thead.append(head);
+    const tbody = el("tbody");
+    for (const key of SIMULATED_RATES) {
+      const row = el("tr");
+      row.dataset.rate = key;
+      const simulated = el("td");
+      const value = simulationMetric(`sim_${key}`, result[key], "percent");
+      simulated.append(value);
+      if (isFiniteNumber(result[`${key}_ci`])) {
+        simulated.append(document.createTextNode(" ± "), simulationMetric(`sim_${key}_ci`, result[`${key}_ci`], "points"));
+      }
+      const predicted = prediction ? prediction[key] : null;
+      const difference = isFiniteNumber(result[key]) && isFiniteNumber(predicted) ? result[key] - predicted : null;
+      const predictedCell = el("td");
+      predictedCell.append(simulationMetric(`sim_predicted_${key}`, predicted, "percent"));
+      const differenceCell = el("td");
+      differenceCell.append(simulationMetric(`sim_${key}_difference`, difference, "signed_points"));
+      row.append(el("th", "", t(key)), simulated, predictedCell, differenceCell);
+      row.firstChild.scope = "row";
+      tbody.append(row);
+    }
+    table.append(thead, tbody);
+    const details = el("dl", "metric-list");
+    for (const [key, format] of SIMULATION_DETAILS) {
+      const row = el("div", "metric-row");
+      const value = el("dd");
+      value.append(simulationMetric(`sim_${key}`, result[key], format));
+      row.append(el("dt", "", t(`sim_${key}`)), value);
+      details.append(row);
+    }
+    const notes = [el("p", "muted", t("sim_interval_note"))];
+    if (!prediction) notes.unshift(el("p", "muted sim-no-prediction", t("sim_no_prediction")));
+    this.resultBox.replaceChildren(table, ...notes, details);
+    this.resultBox.hidden = false;
+  }
+}
+
+function simulationMetric(key, value, format) {
+  const node = metricValue(key);
+  node.dataset.scope = "simulation";
+  setMetric(node, value, format);
+  return node;
 }

@@ -1,0 +1,442 @@
+// The trace panel: open a request trace (or a shipped sample), replay it in the worker, draw the
+// hit-rate curve with the current capacity marked, the reuse-time histogram, the trace's
+// statistics and skipped lines, and the fitted scenario with "Use these parameters".
+//
+// Flow (every number is Python's; this file formats and draws):
+//   load_trace {file}|{url}  -> {path}           the worker mounts the File (js/trace-worker.js)
+//   predict {scenario}       -> kv_bytes_per_token, cache_capacity_tokens (the point to mark)
+//   replay {path, capacity_tokens, kv_bytes_per_token}  -> curve, points, ceiling, stats, skipped
+//   fit {path}               -> a scenario (cache.block_size + workload)
+//   sweep {fitted scenario, cache.capacity_tokens, values}  -> the model's curve beside the replay
+// Progress comes as {type: "trace-progress"} messages from the worker. Text only via textContent.
+
+import { fieldText } from "./i18n.js";
+import { tt } from "./trace-i18n.js";
+import { integer, percent, plain, rawValue, seconds, tokens } from "./format.js";
+
+const EXAMPLES = [
+  { key: "trace_example_conversation", url: "traces/mooncake_conversation_trace.jsonl" },
+  { key: "trace_example_synthetic", url: "traces/mooncake_synthetic_trace.jsonl" },
+];
+const CURVE_POINTS = 50;
+const MODEL_POINTS = 16;
+const COLORS = { token: "#1f6feb", request: "#d9480f", ceiling: "#2b8a3e", current: "#000000", model: "#868e96", bars: "#1f6feb" };
+const STAT_FORMATS = [
+  ["requests", "integer"], ["prompt_tokens", "integer"], ["output_tokens", "integer"], ["block_size", "integer"],
+  ["mean_input_tokens", "plain"], ["mean_output_tokens", "plain"], ["span_s", "seconds"], ["request_rate", "plain"],
+  ["unique_blocks", "integer"], ["unique_tokens", "integer"], ["unique_gb", "plain"], ["reused_blocks", "integer"],
+  ["reused_block_share", "percent"], ["reused_token_share", "percent"],
+];
+
+const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
+
+function element(tag, { className, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+function formatValue(format, value) {
+  if (format === "percent") return percent(value, 2);
+  if (format === "integer") return integer(value);
+  if (format === "seconds") return seconds(value);
+  return plain(value);
+}
+
+/** An element showing one metric: data-metric, data-value (raw number), data-scope="trace". */
+function metric(name, value, format) {
+  return element("span", {
+    className: "metric-value",
+    text: formatValue(format, value),
+    attrs: { "data-metric": name, "data-value": rawValue(value), "data-scope": "trace" },
+  });
+}
+
+/** Section-wise merge of `patch` (the fitted scenario) into `scenario`, as suggestions apply. */
+function mergeScenario(scenario, patch) {
+  const next = structuredClone(scenario || {});
+  for (const [section, body] of Object.entries(patch || {})) {
+    if (!body || typeof body !== "object") continue;
+    next[section] = { ...(next[section] && typeof next[section] === "object" ? next[section] : {}), ...body };
+  }
+  return next;
+}
+
+function chartLibrary() {
+  if (!globalThis.Chart) throw new Error("Chart.js did not load");
+  return globalThis.Chart;
+}
+
+export class TracePanel {
+  constructor(container, { client, schema, getScenario, onUseScenario }) {
+    this.container = container;
+    this.client = client;
+    this.fields = new Map((schema?.fields || []).map((field) => [field.path, field]));
+    this.getScenario = getScenario;
+    this.onUseScenario = onUseScenario;
+    this.runCounter = 0;
+    this.stage = null; // {key, name}
+    this.result = null;
+    this.charts = [];
+    this.build();
+    client.worker.addEventListener("message", (event) => {
+      const message = event.data;
+      if (message && message.type === "trace-progress") this.showProgress(message);
+    });
+    new MutationObserver(() => this.relabel()).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  }
+
+  // --- static part -----------------------------------------------------------------------------
+
+  build() {
+    const text = (tag, key, extra = {}) => element(tag, { ...extra, attrs: { ...(extra.attrs || {}), "data-trace-i18n": key } });
+    this.fileInput = element("input", { attrs: { type: "file", id: "trace-file", accept: ".jsonl,.json,.csv,.gz,.txt,.ndjson" } });
+    this.blockInput = element("input", { attrs: { type: "text", id: "trace-block-size", inputmode: "numeric", "data-trace-i18n-placeholder": "trace_block_size_placeholder" } });
+    this.exampleButtons = EXAMPLES.map((example) => {
+      const button = text("button", example.key, { className: "trace-example", attrs: { type: "button", "data-example": example.url.split("/").pop() } });
+      button.addEventListener("click", () => this.run({ url: example.url, name: example.url.split("/").pop() }));
+      return button;
+    });
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      if (file) this.run({ file, name: file.name });
+    });
+    this.progress = element("progress", { attrs: { max: "1", value: "0", id: "trace-progress" } });
+    this.stageLabel = element("span", { className: "trace-stage", attrs: { id: "trace-stage", role: "status", "aria-live": "polite" } });
+    this.errorLine = element("p", { className: "form-error trace-error", attrs: { id: "trace-error", role: "alert" } });
+    this.results = element("div", { className: "trace-results", attrs: { id: "trace-results" } });
+    const controls = element("div", { className: "trace-controls" }, [
+      element("label", { className: "trace-file" }, [text("span", "trace_file_label"), this.fileInput]),
+      element("label", { className: "trace-block" }, [text("span", "trace_block_size"), this.blockInput]),
+      element("div", { className: "trace-examples" }, [text("span", "trace_examples"), ...this.exampleButtons]),
+    ]);
+    this.statusBox = element("div", { className: "trace-status", attrs: { hidden: "" } }, [this.progress, this.stageLabel]);
+    this.container.append(
+      text("p", "trace_intro", { className: "trace-intro" }),
+      text("p", "trace_local_note", { className: "trace-local-note", attrs: { id: "trace-local-note" } }),
+      controls, this.statusBox, this.errorLine, this.results,
+    );
+    this.container.dataset.state = "idle";
+    this.applyStrings();
+  }
+
+  applyStrings() {
+    for (const node of this.container.querySelectorAll("[data-trace-i18n]")) node.textContent = tt(node.dataset.traceI18n);
+    for (const node of this.container.querySelectorAll("[data-trace-i18n-placeholder]")) {
+      node.placeholder = tt(node.dataset.traceI18nPlaceholder);
+    }
+  }
+
+  relabel() {
+    this.applyStrings();
+    if (this.stage) this.stageLabel.textContent = tt(this.stage.key, { name: this.stage.name });
+    if (this.result) this.render();
+  }
+
+  // --- running ---------------------------------------------------------------------------------
+
+  setStage(key, name, fraction = 0) {
+    this.stage = { key, name };
+    this.container.dataset.stage = key.replace(/^trace_stage_/, "");
+    this.stageLabel.textContent = tt(key, { name });
+    this.progress.value = fraction;
+    this.statusBox.hidden = false;
+  }
+
+  showProgress({ stage, loaded, total }) {
+    if (this.container.dataset.state !== "busy" || !this.stage) return;
+    const fetching = this.stage.key === "trace_stage_fetch";
+    if ((stage === "fetch") !== fetching) return;
+    if (total > 0) this.progress.value = Math.min(1, loaded / total);
+    else this.progress.removeAttribute("value");
+  }
+
+  setBusy(busy) {
+    this.container.dataset.state = busy ? "busy" : this.container.dataset.state;
+    this.fileInput.disabled = busy;
+    for (const button of this.exampleButtons) button.disabled = busy;
+  }
+
+  blockSize() {
+    const text = this.blockInput.value.trim();
+    if (!text) return null;
+    return /^\d+$/.test(text) ? Number(text) : text; // Python names the field when it is not allowed
+  }
+
+  /** source: {file, name} (a File from the input) or {url, name} (a shipped sample). */
+  async run(source) {
+    const run = ++this.runCounter;
+    const current = () => run === this.runCounter;
+    performance.mark("kvcache:trace-start");
+    this.setBusy(true);
+    this.errorLine.textContent = "";
+    delete this.container.dataset.curve;
+    delete this.container.dataset.fit;
+    this.setStage(source.url ? "trace_stage_fetch" : "trace_stage_replay", source.name);
+    const blockSize = this.blockSize();
+    try {
+      const predicting = this.client.call("predict", { scenario: this.getScenario() });
+      const loaded = await this.client.call("load_trace", source.file ? { file: source.file } : { url: source.url });
+      if (!current()) return;
+      if (!loaded.ok) throw loaded.error;
+      const predicted = await predicting;
+      const now = predicted.ok ? predicted.result : null;
+      const kvBytes = isNumber(now?.kv_bytes_per_token) ? now.kv_bytes_per_token : null;
+      const capacity = isNumber(now?.cache_capacity_tokens) ? now.cache_capacity_tokens : null;
+      this.setStage("trace_stage_replay", source.name);
+      const replay = await this.client.call("replay", {
+        path: loaded.result.path, block_size: blockSize, capacity_tokens: capacity !== null ? [capacity] : [],
+        policy: "lru", curve_points: CURVE_POINTS, format: null, kv_bytes_per_token: kvBytes,
+      });
+      if (!current()) return;
+      if (!replay.ok) throw replay.error;
+      this.result = { name: loaded.result.name, bytes: loaded.result.bytes, replay: replay.result, capacity, kvBytes,
+        fit: null, fitError: null, model: null, scenario: this.getScenario(), used: false };
+      this.render();
+      this.container.dataset.curve = "drawn";
+      performance.mark("kvcache:trace-curve");
+
+      this.setStage("trace_stage_fit", source.name);
+      const fit = await this.client.call("fit", { path: loaded.result.path, block_size: blockSize, format: null });
+      if (!current()) return;
+      if (fit.ok) {
+        this.result.fit = fit.result;
+        this.setStage("trace_stage_predict", source.name);
+        this.result.model = await this.modelCurve(fit.result);
+        if (!current()) return;
+      } else {
+        this.result.fitError = fit.error.message;
+      }
+      this.render();
+      this.container.dataset.fit = fit.ok ? "done" : "failed";
+      performance.mark("kvcache:trace-fit");
+      this.setStage("trace_stage_done", source.name, 1);
+      this.container.dataset.state = "done";
+    } catch (error) {
+      if (!current()) return;
+      this.errorLine.textContent = tt("trace_error", { message: error?.message || String(error) });
+      this.setStage("trace_stage_failed", source.name);
+      this.container.dataset.state = "error";
+    } finally {
+      if (current()) {
+        this.setBusy(false);
+        this.fileInput.value = "";
+      }
+    }
+  }
+
+  /** The closed-form model for the fitted scenario at a few of the replay's capacities. */
+  async modelCurve(fitted) {
+    const curve = this.result.replay.curve || [];
+    if (!curve.length) return null;
+    const step = Math.max(1, Math.floor(curve.length / MODEL_POINTS));
+    const rows = curve.filter((row, index) => index % step === 0 || index === curve.length - 1)
+      .filter((row) => isNumber(row.capacity_tokens));
+    const reply = await this.client.call("sweep", {
+      scenario: mergeScenario(this.result.scenario, fitted), path: "cache.capacity_tokens",
+      values: rows.map((row) => row.capacity_tokens),
+    });
+    if (!reply.ok) return null;
+    return (reply.result.points || []).map((point, index) => ({ ...point, row: rows[index] }));
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------
+
+  render() {
+    for (const chart of this.charts) chart.destroy();
+    this.charts = [];
+    const { replay } = this.result;
+    const parts = [
+      element("p", { className: "trace-file-summary muted",
+        text: tt("trace_file_summary", { name: this.result.name, size: `${integer(this.result.bytes)} B` }) }),
+      this.renderMetrics(replay),
+      element("div", { className: "trace-charts" }, [
+        this.figure("trace_chart_curve", "trace-curve"), this.figure("trace_chart_reuse", "trace-reuse")]),
+      element("div", { className: "trace-details" }, [
+        this.renderFit(), this.renderStats(replay.stats || {}),
+        this.renderSkipped(replay.skipped || { count: 0, messages: [] })].filter(Boolean)),
+    ];
+    this.results.replaceChildren(...parts.filter(Boolean));
+    this.drawCurve();
+    this.drawReuse();
+  }
+
+  currentPoint() {
+    const { replay, capacity } = this.result;
+    if (capacity === null) return null;
+    return (replay.points || []).find((point) => !point.unlimited && point.capacity_tokens === capacity) || null;
+  }
+
+  renderMetrics(replay) {
+    const list = element("dl", { className: "metric-list trace-metrics" });
+    const row = (label, node) => list.append(element("div", { className: "metric-row" }, [element("dt", { text: label }), element("dd", {}, [node])]));
+    const ceiling = replay.ceiling || {};
+    row(tt("trace_metric_ceiling"), metric("trace.ceiling.token_hit_rate", ceiling.token_hit_rate, "percent"));
+    row(tt("trace_metric_ceiling_request"), metric("trace.ceiling.request_hit_rate", ceiling.request_hit_rate, "percent"));
+    const point = this.currentPoint();
+    if (point) {
+      row(tt("trace_metric_at_capacity", { capacity: tokens(point.capacity_tokens) }),
+        metric("trace.current.token_hit_rate", point.token_hit_rate, "percent"));
+      row(tt("trace_metric_request_at_capacity"), metric("trace.current.request_hit_rate", point.request_hit_rate, "percent"));
+    }
+    const box = element("div", {}, [list]);
+    if (!point) box.append(element("p", { className: "muted", text: tt("trace_no_capacity") }));
+    return box;
+  }
+
+  figure(titleKey, name) {
+    const canvas = element("canvas", { attrs: { "data-chart": name, id: `chart-${name}` } });
+    return element("figure", { className: "chart" }, [
+      element("figcaption", { text: tt(titleKey) }),
+      element("div", { className: "chart-box" }, [canvas]),
+    ]);
+  }
+
+  canvas(name) {
+    return this.results.querySelector(`canvas[data-chart="${name}"]`);
+  }
+
+  drawCurve() {
+    const { replay, kvBytes, model } = this.result;
+    const byGb = kvBytes !== null;
+    const xOf = (row) => (byGb ? row.capacity_gb : row.capacity_tokens);
+    const xy = (rows, key) => rows.map((row) => ({ x: xOf(row), y: row[key] }))
+      .filter((p) => isNumber(p.x) && p.x > 0 && isNumber(p.y));
+    const curve = replay.curve || [];
+    const line = (label, data, color, extra = {}) => ({ label, data, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, ...extra });
+    const datasets = [
+      line(tt("trace_series_token"), xy(curve, "token_hit_rate"), COLORS.token),
+      line(tt("trace_series_request"), xy(curve, "request_hit_rate"), COLORS.request, { borderWidth: 1.5 }),
+    ];
+    const xs = datasets[0].data.map((p) => p.x);
+    const ceiling = replay.ceiling?.token_hit_rate;
+    if (isNumber(ceiling) && xs.length) {
+      datasets.push(line(tt("trace_series_ceiling"), [{ x: xs[0], y: ceiling }, { x: xs[xs.length - 1], y: ceiling }],
+        COLORS.ceiling, { borderDash: [2, 3], borderWidth: 1.5 }));
+    }
+    if (model && model.length) {
+      const data = model.map((point) => ({ x: xOf(point.row), y: point.token_hit_rate }))
+        .filter((p) => isNumber(p.x) && p.x > 0 && isNumber(p.y));
+      datasets.push(line(tt("trace_series_model"), data, COLORS.model, { borderDash: [6, 4], pointRadius: 2 }));
+    }
+    const point = this.currentPoint();
+    if (point && isNumber(xOf(point)) && xOf(point) > 0) {
+      datasets.push({ type: "scatter", label: tt("trace_series_current"), data: [{ x: xOf(point), y: point.token_hit_rate }],
+        borderColor: COLORS.current, backgroundColor: COLORS.current, pointRadius: 6, pointStyle: "crossRot", borderWidth: 2 });
+    }
+    const xTitle = byGb ? tt("trace_axis_gb", { bytes: integer(kvBytes) }) : tt("trace_axis_tokens");
+    this.charts.push(new (chartLibrary())(this.canvas("trace-curve"), {
+      type: "line",
+      data: { datasets },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
+        interaction: { mode: "nearest", intersect: false },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.parsed.y)} @ ${plain(item.parsed.x)}` } },
+        },
+        scales: {
+          x: { type: "logarithmic", title: { display: true, text: xTitle }, ticks: { maxTicksLimit: 8, callback: (value) => plain(value) } },
+          y: { min: 0, max: 1, title: { display: true, text: tt("trace_axis_hit_rate") }, ticks: { callback: (value) => percent(value, 0) } },
+        },
+      },
+    }));
+  }
+
+  drawReuse() {
+    const bins = this.result.replay.stats?.reuse_time_histogram || [];
+    this.charts.push(new (chartLibrary())(this.canvas("trace-reuse"), {
+      type: "bar",
+      data: {
+        labels: bins.map((bin) => bin.bin),
+        datasets: [{ label: tt("trace_axis_share"), data: bins.map((bin) => (isNumber(bin.share) ? bin.share : null)), backgroundColor: COLORS.bars }],
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (item) => `${percent(item.raw)} (${tokens(bins[item.dataIndex]?.tokens)})` } },
+        },
+        scales: { y: { min: 0, title: { display: true, text: tt("trace_axis_share") }, ticks: { callback: (value) => percent(value, 0) } } },
+      },
+    }));
+  }
+
+  renderStats(stats) {
+    const body = element("tbody");
+    for (const [key, format] of STAT_FORMATS) {
+      if (!(key in stats)) continue;
+      body.append(element("tr", {}, [element("th", { text: tt(`stat_${key}`), attrs: { scope: "row" } }),
+        element("td", {}, [metric(`trace.stats.${key}`, stats[key], format)])]));
+    }
+    const bins = stats.reuse_time_histogram || [];
+    for (const bin of bins) {
+      body.append(element("tr", { className: "trace-bin" }, [element("th", { text: `↻ ${bin.bin}`, attrs: { scope: "row" } }),
+        element("td", {}, [metric(`trace.reuse.${bin.bin}`, bin.share, "percent")])]));
+    }
+    return element("section", { className: "trace-stats" }, [
+      element("h3", { text: tt("trace_stats_title") }),
+      element("table", { className: "trace-table" }, [body]),
+    ]);
+  }
+
+  renderSkipped(skipped) {
+    const box = element("section", { className: "trace-skipped", attrs: { id: "trace-skipped" } }, [
+      element("h3", { text: tt("trace_skipped_title") }),
+    ]);
+    const count = metric("trace.skipped.count", skipped.count, "integer");
+    if (!skipped.count) {
+      count.hidden = true;
+      box.append(element("p", { className: "muted", text: tt("trace_skipped_none") }), count);
+      return box;
+    }
+    box.append(element("p", { text: tt("trace_skipped_count", { count: integer(skipped.count) }) }), count);
+    box.append(element("ul", { className: "trace-skipped-list" },
+      (skipped.messages || []).map((message) => element("li", { text: String(message) }))));
+    return box;
+  }
+
+  renderFit() {
+    const { fit, fitError } = this.result;
+    const box = element("section", { className: "trace-fit", attrs: { id: "trace-fit" } }, [element("h3", { text: tt("trace_fit_title") })]);
+    if (fitError) {
+      box.append(element("p", { className: "form-error", text: tt("trace_fit_failed", { message: fitError }) }));
+      return box;
+    }
+    if (!fit) return null;
+    box.append(element("p", { className: "muted", text: tt("trace_fit_note") }));
+    const body = element("tbody");
+    for (const [section, values] of Object.entries(fit)) {
+      if (!values || typeof values !== "object") continue;
+      for (const [key, value] of Object.entries(values)) {
+        const path = `${section}.${key}`;
+        const field = this.fields.get(path);
+        const label = field ? fieldText(field, "label") : path;
+        const unit = field?.unit ? ` (${field.unit})` : "";
+        const shown = typeof value === "number"
+          ? metric(`fit.${path}`, value, "plain")
+          : element("span", { text: String(value), attrs: { "data-metric": `fit.${path}`, "data-choice": String(value), "data-scope": "trace" } });
+        body.append(element("tr", {}, [element("th", { text: `${label}${unit}`, attrs: { scope: "row" } }), element("td", {}, [shown])]));
+      }
+    }
+    const button = element("button", { className: "primary", text: tt("trace_use_parameters"), attrs: { type: "button", id: "trace-use-parameters" } });
+    const status = element("span", { className: "muted", text: this.result.used ? tt("trace_used") : "", attrs: { role: "status" } });
+    button.addEventListener("click", () => {
+      this.result.used = true;
+      status.textContent = tt("trace_used");
+      this.onUseScenario(structuredClone(fit));
+    });
+    box.append(element("table", { className: "trace-table" }, [body]), element("div", { className: "form-actions" }, [button, status]),
+      element("details", {}, [element("summary", { text: "JSON" }), element("pre", { className: "trace-fit-json", text: JSON.stringify(fit, null, 2) })]));
+    return box;
+  }
+}
+
+/** Build the panel inside `container` (index.html's #trace-panel). */
+export function initTracePanel(container, options) {
+  if (!container) return null;
+  return new TracePanel(container, options);
+}
