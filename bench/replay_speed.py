@@ -20,34 +20,14 @@ from collections import OrderedDict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "py")]
+sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests")]
 
 from kvcache_calc.fit import synthetic_trace  # noqa: E402
 from kvcache_calc.replay import capacity_axis, lru_pass  # noqa: E402
 from kvcache_calc.trace import Request, TraceFile  # noqa: E402
+from reference_sim import reference_lru  # noqa: E402
 
 TRACES = ROOT.parent / "shared/data/traces"
-
-
-def ordered_dict_replay(requests, capacity: int, block_size: int) -> int:
-    """Hit tokens of a plain LRU replay at one capacity in blocks."""
-    cache: OrderedDict = OrderedDict()
-    hit = 0
-    for r in requests:
-        k = 0
-        for x in r.blocks:
-            if x not in cache:
-                break
-            k += 1
-        hit += min(k * block_size, r.input_length)
-        for x in reversed(r.blocks):
-            if x in cache:
-                cache.move_to_end(x)
-            else:
-                cache[x] = None
-        while len(cache) > capacity:
-            cache.popitem(last=False)
-    return hit
 
 
 def curve(requests, block_size: int, points: int = 50) -> tuple[list[int], list[int], float]:
@@ -68,7 +48,7 @@ def bench(name: str, requests, block_size: int, runs: int) -> None:
         curve_times.append(time.perf_counter() - start)
         for cap in picks:
             start = time.perf_counter()
-            hit = ordered_dict_replay(requests, cap, block_size)
+            hit = reference_lru(requests, cap, block_size)[0]
             single_times.append(time.perf_counter() - start)
             assert hit == tokens[axis.index(cap)], (name, cap)   # the curve is exact
     c, s = statistics.median(curve_times), statistics.median(single_times)

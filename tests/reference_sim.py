@@ -1,4 +1,4 @@
-"""A deliberately plain block-level LRU simulation of DESIGN.md §2, kept apart from the package.
+"""Deliberately plain block-level LRU references (synthetic traffic, trace replay), kept apart from the package.
 
 It shares no code with kvcache_calc so that it can check the closed form (and, later, the
 package's own simulator) independently.
@@ -87,3 +87,32 @@ def simulate_lru(workload: dict, block_size: int, capacity_tokens: int, *, durat
         "request_hit_rate": request_hits / requests if requests else 0.0,
         "requests": requests,
     }
+
+
+def reference_lru(requests, capacity: int, block_size: int) -> tuple[int, int, int]:
+    """(hit tokens, prompt tokens, whole-prefix hits): the obvious replay, one capacity at a time."""
+    cache, ever = OrderedDict(), set()
+    hit = prompt = whole = 0
+    for r in requests:
+        k = 0
+        for x in r.blocks:
+            if x not in cache:
+                break
+            k += 1
+        reusable = 0
+        for x in r.blocks:
+            if x not in ever:
+                break
+            reusable += 1
+        hit += min(k * block_size, r.input_length)
+        prompt += r.input_length
+        whole += 1 if reusable and k >= reusable else 0
+        ever.update(r.blocks)
+        for x in reversed(r.blocks):
+            if x in cache:
+                cache.move_to_end(x)
+            else:
+                cache[x] = None
+        while len(cache) > capacity:
+            cache.popitem(last=False)
+    return hit, prompt, whole

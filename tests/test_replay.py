@@ -15,39 +15,11 @@ from kvcache_calc.cache import make_cache
 from kvcache_calc.fit import synthetic_trace, write_jsonl
 from kvcache_calc.replay import REUSE_BINS, capacity_axis, lru_pass, replay, replay_requests
 from kvcache_calc.trace import Request
+from reference_sim import reference_lru
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACES = Path(__file__).resolve().parents[2] / "shared/data/traces"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
-
-
-def reference_lru(requests, capacity, block_size):
-    """(hit tokens, prompt tokens, whole-prefix hits): the obvious replay, one capacity at a time."""
-    cache, ever = OrderedDict(), set()
-    hit = prompt = whole = 0
-    for r in requests:
-        k = 0
-        for x in r.blocks:
-            if x not in cache:
-                break
-            k += 1
-        reusable = 0
-        for x in r.blocks:
-            if x not in ever:
-                break
-            reusable += 1
-        hit += min(k * block_size, r.input_length)
-        prompt += r.input_length
-        whole += 1 if reusable and k >= reusable else 0
-        ever.update(r.blocks)
-        for x in reversed(r.blocks):
-            if x in cache:
-                cache.move_to_end(x)
-            else:
-                cache[x] = None
-        while len(cache) > capacity:
-            cache.popitem(last=False)
-    return hit, prompt, whole
 
 
 def as_requests(records):
