@@ -30,7 +30,7 @@ def analyze(scenario: dict) -> dict:
     return {
         "predict": current,
         "memory_curve": memory_curve(s),
-        "sweeps": [sweep(s, path, points=9) for path in SWEEP_PATHS],
+        "sweeps": [sweep(s, path, points=7) for path in SWEEP_PATHS],
         "tornado": tornado(s),
         "suggestions": suggestions(s, current),
     }

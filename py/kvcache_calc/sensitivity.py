@@ -121,7 +121,7 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
         lo, hi = hi, hi * 2
         if hi > 10**13:
             return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
-    while hi - lo > max(b, hi // 2000):
+    while hi - lo > max(b, hi // 500):  # 0.2% of the capacity
         mid = (lo + hi) // 2
         if _rate_at_capacity(s, mid, metric) >= target:
             hi = mid
@@ -135,7 +135,7 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
 
 
-def memory_curve(s: Scenario, points: int = 17) -> dict:
+def memory_curve(s: Scenario, points: int = 13) -> dict:
     """Hit rates against memory per GPU (or cache tokens when capacity is given directly)."""
     by_memory = s.cache.capacity_tokens is None
     path = "hardware.memory_gib" if by_memory else "cache.capacity_tokens"
