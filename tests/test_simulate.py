@@ -90,3 +90,22 @@ def test_page_protocol_steps_and_cancels():
     assert cancelled["cancelled"] is True
     gone = json.loads(api.handle("simulate_step", json.dumps({"run": again})))
     assert gone["ok"] is False and gone["error"]["field"] == "run"
+
+
+@pytest.mark.parametrize("scenario", [
+    SMALL,
+    GRID["fixed turns, fixed think"],
+    # a system prompt larger than the cache, and conversations that outgrow it
+    {"workload": {"arrival_rate": 1, "turns_mean": 8, "think_time_s": 5.0, "user_tokens": 200,
+                  "output_tokens": 300, "system_prompt_tokens": 3000}, "cache": {"capacity_tokens": 150 * 16}},
+    {"workload": {"arrival_rate": 0.5, "turns_mean": 20, "think_time_s": 3.0, "user_tokens": 100,
+                  "output_tokens": 200, "system_prompt_tokens": 100}, "cache": {"capacity_tokens": 120 * 16}},
+], ids=["small", "fixed", "prompt larger than cache", "conversations outgrow the cache"])
+def test_run_level_lru_equals_the_block_engine_exactly(scenario):
+    s = parse_scenario(scenario)
+    fast, blocks = Simulation(s, seed=2, requests=4_000), Simulation(s, seed=2, requests=4_000, block_engine=True)
+    while not fast.step():
+        pass
+    while not blocks.step():
+        pass
+    assert fast.result() == blocks.result()

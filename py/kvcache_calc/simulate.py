@@ -14,10 +14,11 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .analytic import LruModel, ThinkTime
-from .cache import make_cache
+from .cache import BlockCache, make_cache
 from .evaluate import capacity_tokens
 from .scenario import Scenario
 from .workload import Traffic, build_traffic
@@ -85,15 +86,92 @@ def _turns_holding_most_blocks(traffic: Traffic, share: float = 0.99) -> int:
     return len(weights)
 
 
+class ConversationBlocks:
+    """A request's blocks in the shared block engine: the system prompt's, then the conversation's own."""
+
+    def __init__(self, cache: BlockCache, shared: int):
+        self.cache = cache
+        self.capacity = cache.capacity
+        self.shared = list(range(shared))
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def _blocks(self, conv: int, count: int) -> list[int]:
+        s = len(self.shared)
+        base = conv << 32  # above every shared id
+        return self.shared + list(range(base + s, base + count)) if count > s else self.shared[:count]
+
+    def lookup(self, conv: int, reusable: int) -> int:
+        """Leading cached blocks among the first `reusable` of the conversation's prompt."""
+        return self.cache.cached_prefix(self._blocks(conv, reusable))
+
+    def admit(self, conv: int, full: int) -> None:
+        self.cache.admit(self._blocks(conv, full))
+
+
+class ConversationLRU:
+    """LRU over whole runs of blocks: exact for this traffic, and O(1) per request.
+
+    Every request touches the shared prompt and its conversation's blocks tail first, so after it
+    the stack reads: shared blocks, then this conversation's head to tail, then the others in the
+    order of their last turn, each still a head-first run (eviction only ever eats tails). The
+    stack is therefore a list of (conversation, cached run length); evicting eats the oldest run's
+    tail. tests/test_simulate.py checks it against the block engine, result for result.
+    """
+
+    def __init__(self, capacity: int, shared: int):
+        self.capacity = capacity
+        self.shared = shared
+        self.room = max(0, capacity - shared)
+        self.shared_cached = 0
+        self.runs: OrderedDict = OrderedDict()  # conversation -> cached private blocks, oldest first
+        self.private = 0
+
+    def __len__(self) -> int:
+        return self.shared_cached + self.private
+
+    def lookup(self, conv: int, reusable: int) -> int:
+        shared_hit = min(self.shared_cached, reusable)
+        if shared_hit < self.shared:
+            return shared_hit
+        return shared_hit + min(self.runs.get(conv, 0), reusable - self.shared)
+
+    def admit(self, conv: int, full: int) -> None:
+        runs = self.runs
+        self.shared_cached = min(self.shared, full, self.capacity)
+        self.private -= runs.pop(conv, 0)
+        count = min(max(full - self.shared, 0), self.room)
+        if count:
+            runs[conv] = count
+            self.private += count
+        excess = self.private - self.room
+        while excess > 0:
+            oldest, held = next(iter(runs.items()))
+            if held <= excess:
+                del runs[oldest]
+                self.private -= held
+                excess -= held
+            else:
+                runs[oldest] = held - excess
+                self.private -= excess
+                excess = 0
+
+
 class Simulation:
     """A simulation that advances in steps, so a caller can report progress and cancel."""
 
-    def __init__(self, s: Scenario, seed: int = 1, requests: int | None = None, window_s: float | None = None):
+    def __init__(self, s: Scenario, seed: int = 1, requests: int | None = None, window_s: float | None = None,
+                 block_engine: bool = False):
         self.scenario = s
         self.seed = seed
         self.plan = plan_simulation(s, requests, window_s)
         self.traffic: Traffic = build_traffic(s.workload, s.cache.block_size)
-        self.cache = make_cache(s.cache.policy, self.plan.capacity_blocks)
+        capacity, shared = self.plan.capacity_blocks, self.traffic.shared_blocks
+        if s.cache.policy == "lru" and not block_engine:
+            self.cache: ConversationLRU | ConversationBlocks = ConversationLRU(capacity, shared)
+        else:
+            self.cache = ConversationBlocks(make_cache(s.cache.policy, capacity), shared)
         self.rng = random.Random(seed)
         self.end = self.plan.warmup_s + self.plan.window_s
         self.now = 0.0
@@ -105,7 +183,6 @@ class Simulation:
         # per batch: prompt tokens, hit tokens, requests, full hits, history blocks, history hits, fill
         self.batches = [[0.0] * 7 for _ in range(self.plan.batches)]
         w = s.workload
-        self._shared = list(range(self.traffic.shared_blocks))
         self._turns_p = 1.0 / w.turns_mean
 
     @property
@@ -132,7 +209,6 @@ class Simulation:
         b = self.scenario.cache.block_size
         s_tok, u, o = w.system_prompt_tokens, w.user_tokens, w.output_tokens
         s_blocks = self.traffic.shared_blocks
-        shared = self._shared
         cache = self.cache
         events = self.events
         warm, end = self.plan.warmup_s, self.end
@@ -156,11 +232,9 @@ class Simulation:
             self.now = now
             prompt = s_tok + (turn - 1) * (u + o) + u
             full = (s_tok + turn * (u + o)) // b
-            base = conv << 32
-            blocks = shared + list(range(base + s_blocks, base + full)) if full > s_blocks else shared[:full]
             measured = now >= warm
-            hits = cache.cached_prefix(blocks[:(prompt - 1) // b]) if measured else 0
-            cache.admit(blocks)
+            hits = cache.lookup(conv, (prompt - 1) // b) if measured else 0
+            cache.admit(conv, full)
             self.touches += hits + full
             if measured:
                 history = (s_tok + (turn - 1) * (u + o)) // b
