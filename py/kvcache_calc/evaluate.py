@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from .analytic import LruModel, ThinkTime
+from .analytic import LruModel, LruPrediction, ThinkTime
 from .memory import MemoryPlan, plan_memory
-from .scenario import Scenario, normalized
+from .scenario import Scenario, WorkloadSpec, normalized
 from .seed_formula import seed_hit_rate
 from .units import GIB
 from .workload import Traffic, build_traffic
@@ -24,6 +25,13 @@ def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | No
     return plan.capacity_tokens, plan
 
 
+@lru_cache(maxsize=256)
+def lru_prediction(w: WorkloadSpec, block_size: int, blocks: int, rate: float) -> LruPrediction:
+    """The model for one replica (cached: sweeps, swings and solves revisit the same points)."""
+    traffic = build_traffic(w, block_size)
+    return LruModel(traffic, blocks, rate, ThinkTime(w.think_dist, w.think_time_s)).predict()
+
+
 def predict_scenario(s: Scenario) -> dict:
     """The closed-form prediction for a scenario (see docs/model.md)."""
     if s.cache.policy != "lru":
@@ -35,15 +43,15 @@ def predict_scenario(s: Scenario) -> dict:
     cap_tokens, plan = capacity_tokens(s, traffic)
     blocks = cap_tokens // b
     per_replica_rate = w.arrival_rate / s.cluster.replicas
-    model = LruModel(traffic, blocks, per_replica_rate, ThinkTime(w.think_dist, w.think_time_s))
-    p = model.predict()
+    p = lru_prediction(w, b, blocks, per_replica_rate)
+    idle, done = traffic.block_power_sums
 
     conv_rate = w.arrival_rate
     prompt_per_s = conv_rate * p.prompt_tokens_per_conversation
     cached_per_s = conv_rate * p.hit_tokens_per_conversation
     follow_ups = traffic.mean_turns - 1.0
-    idle_blocks_mean = model.idle[1] / follow_ups if follow_ups > 0 else 0.0
-    conversation_blocks = idle_blocks_mean or (model.done[1] or 1.0)
+    idle_blocks_mean = idle[1] / follow_ups if follow_ups > 0 else 0.0
+    conversation_blocks = idle_blocks_mean or (done[1] or 1.0)
     occupancy = (p.occupancy_system_prompt, p.occupancy_live, p.occupancy_idle, p.occupancy_finished)
     kv_bpt = plan.kv_bytes_per_token if plan else None
     warnings = _warnings(s, traffic, blocks, p.characteristic_time_s)
