@@ -107,13 +107,15 @@ def app_run(browser, url: str) -> dict:
             await settled('busy');
             const charts = performance.now() - start;
             const scenario = JSON.parse(document.querySelector('[data-scenario-json]').textContent);
-            const time = async (method) => {
+            // a scenario Python has not seen yet: the worker caches model evaluations
+            const time = async (method, rate) => {
+                const fresh = { ...scenario, workload: { ...scenario.workload, arrival_rate: rate } };
                 const t0 = performance.now();
-                await window.kvcacheCalc.call(method, { scenario });
+                await window.kvcacheCalc.call(method, { scenario: fresh });
                 return performance.now() - t0;
             };
-            const predict = await time('predict');
-            const analyze = await time('analyze');
+            const predict = await time('predict', 1.71);
+            const analyze = await time('analyze', 1.73);
             return { edit_to_numbers_ms: numbers, edit_to_charts_ms: charts,
                      predict_round_trip_ms: predict, analyze_round_trip_ms: analyze };
         }"""))
