@@ -58,10 +58,6 @@ class LruPrediction:
     prompt_tokens_per_conversation: float
 
 
-def _cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x / SQRT2)
-
-
 class OtherBlocks:
     """Distribution of D: 0 with probability p0, else c + Gamma(k, theta) (moments of D | D > 0).
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields as dc_fields
 from typing import Any
 
 from .presets import gpu_ids, gpu_preset, model_ids, model_preset
-from .schema import FIELDS_BY_PATH, SCENARIO_VERSION, SECTIONS, Field
+from .schema import FIELDS_BY_PATH, SCENARIO_VERSION, SECTIONS, Field, default_scenario
 
 MODEL_ARCH_KEYS = (
     "num_layers", "num_attention_heads", "num_kv_heads", "head_dim", "hidden_size",
@@ -96,8 +96,7 @@ class Scenario:
         return parse_scenario(set_path(self.raw, path, value))
 
 
-SECTION_DEFAULTS = {s: {f.key: f.default for f in FIELDS_BY_PATH.values()
-                        if f.section == s and f.default is not None} for s in ("cache", "workload", "cluster")}
+SECTION_DEFAULTS = default_scenario()
 
 
 def set_path(scenario: dict, path: str, value: Any) -> dict:

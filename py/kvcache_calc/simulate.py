@@ -17,9 +17,8 @@ import random
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .analytic import LruModel, ThinkTime
 from .cache import BlockCache, make_cache
-from .evaluate import capacity_tokens
+from .evaluate import capacity_tokens, lru_prediction
 from .scenario import Scenario
 from .workload import Traffic, build_traffic
 
@@ -57,7 +56,7 @@ def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | 
     long_turns = _turns_holding_most_blocks(traffic)
     spread = 0.0 if w.think_dist == "fixed" else 3.0 * math.sqrt(long_turns)
     # the prediction's T only sizes the warm-up
-    t_char = LruModel(traffic, cap_tokens // b, rate, ThinkTime(w.think_dist, w.think_time_s)).characteristic_time()
+    t_char = lru_prediction(w, b, cap_tokens // b, rate).characteristic_time_s
     warmup = (long_turns + spread) * w.think_time_s + (3.0 * t_char if math.isfinite(t_char) else 0.0) + 10.0
     total_requests = request_rate * (warmup + window_s)
     blocks_per_request = sum(t.p_reach * (t.private_blocks + traffic.shared_blocks) for t in traffic.turns) / traffic.mean_turns
