@@ -27,6 +27,17 @@ def _think(rng: random.Random, dist: str, mean: float) -> float:
     return rng.expovariate(1.0 / mean)
 
 
+def admit_lru(cache: OrderedDict, blocks, capacity: int) -> None:
+    """Touch a request's blocks tail first (its head ends most recently used), then evict LRU blocks."""
+    for key in reversed(blocks):
+        if key in cache:
+            cache.move_to_end(key)
+        else:
+            cache[key] = None
+    while len(cache) > capacity:
+        cache.popitem(last=False)
+
+
 def simulate_lru(workload: dict, block_size: int, capacity_tokens: int, *, duration_s: float,
                  warmup_s: float, seed: int = 1) -> dict:
     """Token and request hit rates of requests arriving in [warmup_s, duration_s)."""
@@ -70,14 +81,7 @@ def simulate_lru(workload: dict, block_size: int, capacity_tokens: int, *, durat
             if j > 1 and hits >= history:
                 request_hits += 1
         full = (s_tok + j * (u + o)) // b
-        for k in range(full - 1, -1, -1):  # tail first: the head ends most recently used
-            key = block_id(c, k)
-            if key in cache:
-                cache.move_to_end(key)
-            else:
-                cache[key] = None
-        while len(cache) > capacity:
-            cache.popitem(last=False)
+        admit_lru(cache, [block_id(c, k) for k in range(full)], capacity)
         if j < total:
             nxt = now + _think(rng, workload.get("think_dist", "exponential"), workload["think_time_s"])
             if nxt < duration_s:
@@ -108,11 +112,5 @@ def reference_lru(requests, capacity: int, block_size: int) -> tuple[int, int, i
         prompt += r.input_length
         whole += 1 if reusable and k >= reusable else 0
         ever.update(r.blocks)
-        for x in reversed(r.blocks):
-            if x in cache:
-                cache.move_to_end(x)
-            else:
-                cache[x] = None
-        while len(cache) > capacity:
-            cache.popitem(last=False)
+        admit_lru(cache, r.blocks, capacity)
     return hit, prompt, whole
