@@ -1,4 +1,4 @@
-"""Suggested changes, each with the hit rates the model predicts once it is applied."""
+"""The advisor: changes worth making, each priced by the model once applied, best first."""
 
 from __future__ import annotations
 
@@ -8,26 +8,41 @@ from .scenario import Scenario, parse_scenario
 from .sensitivity import solve_capacity
 
 WIDE_KV_DTYPES = ("fp32", "fp16", "bf16")
+KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
 
 
 def apply_patch(raw: dict, patch: dict) -> dict:
-    """The scenario with each {"section": {"key": value}} of the patch set."""
+    """The scenario with the patch applied: {"section": {"key": value}} merges, lists and strings replace."""
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
-    for section, values in patch.items():
-        out[section] = {**(out.get(section) or {}), **values}
+    for key, value in patch.items():
+        if isinstance(value, dict):
+            out[key] = {**(out.get(key) or {}), **value}
+        else:
+            out[key] = value
     return out
 
 
+def _target(current: dict) -> float | None:
+    """Half-way from the current token hit rate to the ceiling, when that is worth a change."""
+    gap = current["ceiling_token_hit_rate"] - current["token_hit_rate"]
+    return current["token_hit_rate"] + gap / 2.0 if gap > 0.01 else None
+
+
 def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
-    """(id, patch, English, Chinese) for every change worth pricing in this scenario."""
+    """(id, patch, why in English, why in Chinese) for every change worth pricing in this scenario."""
+    if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
+        # the other changes are priced once routing is fixed: nothing else has a closed form here
+        return [("affinity_routing", {"cluster": {"routing": "affinity"}},
+                 "Prefix-aware routing (llm-d, Dynamo, SGLang router) sends a conversation back to the replica "
+                 "that holds its history, instead of a replica that has to recompute it.",
+                 "前缀感知路由（llm-d、Dynamo、SGLang router）把会话送回保存其历史的副本，而不是需要重新计算的副本。")]
     out = []
     direct = s.cache.capacity_tokens is not None
-    gap = current["ceiling_token_hit_rate"] - current["token_hit_rate"]
-    if gap > 0.01:
-        target = current["token_hit_rate"] + gap / 2.0
+    target = _target(current)
+    if target is not None:
         need = solve_capacity(s, target)
+        pct = f"{target * 100:.0f}%"
         if need["achievable"]:
-            pct = f"{target * 100:.0f}%"
             if direct or need["memory_gib_per_gpu"] is None:
                 cap = need["capacity_tokens"]
                 out.append(("capacity_for_target", {"cache": {"capacity_tokens": cap}},
@@ -38,12 +53,17 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                 out.append(("memory_for_target", {"hardware": {"memory_gib": mem}},
                             f"{mem:g} GiB per GPU reaches a {pct} token hit rate, half-way to the ceiling.",
                             f"每卡 {mem:g} GiB 显存可达到 {pct} 的 token 命中率（到上限的一半）。"))
+            out.extend(_cpu_tier(s, current, need["capacity_tokens"], pct))
     if s.model is not None and not direct:
-        if s.model.kv_dtype in WIDE_KV_DTYPES:
-            out.append(("kv_fp8", {"model": {"kv_dtype": "fp8"}},
-                        f"An FP8 KV cache (--kv-cache-dtype fp8) holds {2 if s.model.kv_dtype != 'fp32' else 4}x the tokens in the same memory.",
-                        "FP8 KV 缓存（--kv-cache-dtype fp8）在相同显存中可容纳更多 token。"))
+        out.extend(_kv_dtypes(s))
         hw = s.hardware
+        if hw is not None and s.model.attention == "mla" and hw.tensor_parallel > 1:
+            out.append(("mla_pipeline_layout", {"hardware": {"tensor_parallel": 1}},
+                        f"MLA keeps one latent per token that every tensor-parallel rank replicates: pipeline "
+                        f"parallel over the {hw.num_gpus} GPUs splits the layers instead and holds "
+                        f"{hw.tensor_parallel}x the tokens.",
+                        f"MLA 每个 token 一个潜向量，张量并行的每个 rank 都要复制一份：改为 {hw.num_gpus} 卡流水线并行"
+                        f"按层切分，可容纳 {hw.tensor_parallel} 倍的 token。"))
         if hw is not None and hw.num_gpus * 2 <= 1024:
             out.append(("double_gpus", {"hardware": {"num_gpus": hw.num_gpus * 2,
                                                      "tensor_parallel": hw.tensor_parallel * 2}},
@@ -53,24 +73,89 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
             out.append(("utilization", {"hardware": {"gpu_memory_utilization": 0.95}},
                         "--gpu-memory-utilization 0.95 gives vLLM more of each GPU for the KV cache.",
                         "--gpu-memory-utilization 0.95 让 vLLM 把更多显存用于 KV 缓存。"))
+    n = s.cluster.replicas
+    out.append(("more_replicas", {"cluster": {"replicas": n * 2}},
+                f"{n * 2} replicas with affinity routing each see half the conversations, so each cache "
+                f"keeps a conversation twice as long.",
+                f"{n * 2} 个副本配合亲和路由，每个副本只接一半会话，缓存可把会话保留两倍时间。"))
+    if n > 1:
+        out.append(("fewer_replicas", {"cluster": {"replicas": n - 1}},
+                    f"{n - 1} replicas serve the same traffic with {s.hardware.num_gpus if s.hardware else 1} "
+                    f"fewer GPUs; each cache then holds conversations for less time.",
+                    f"{n - 1} 个副本可用更少的 GPU 承担同样流量；但每个缓存保留会话的时间变短。"))
     return out
 
 
-def suggestions(s: Scenario, current: dict | None = None) -> list[dict]:
-    """Changes that raise the token hit rate, best first, each priced by the model."""
-    current = current or predict_scenario(s)
+def _kv_dtypes(s: Scenario) -> list[tuple[str, dict, str, str]]:
+    assert s.model is not None
+    bits = KV_BITS[s.model.kv_dtype]
     out = []
-    for ident, patch, text_en, text_zh in _candidates(s, current):
+    if bits > 8:
+        out.append(("kv_fp8", {"model": {"kv_dtype": "fp8"}},
+                    f"An FP8 KV cache (vLLM --kv-cache-dtype fp8; INT8 is the same size) holds {bits // 8}x the "
+                    f"tokens in the same memory, at a small accuracy cost.",
+                    f"FP8 KV 缓存（vLLM --kv-cache-dtype fp8；INT8 大小相同）在相同显存中容纳 {bits // 8} 倍 token，精度损失很小。"))
+    if bits > 4:
+        out.append(("kv_fp4", {"model": {"kv_dtype": "fp4"}},
+                    f"An FP4 KV cache holds {bits // 4}x the tokens, where the engine and GPU support it "
+                    f"(Blackwell NVFP4); check the accuracy first.",
+                    f"FP4 KV 缓存可容纳 {bits // 4} 倍 token（需引擎与 GPU 支持，如 Blackwell NVFP4）；请先验证精度。"))
+    return out
+
+
+def _cpu_tier(s: Scenario, current: dict, need_tokens: int, pct: str) -> list[tuple[str, dict, str, str]]:
+    """A CPU DRAM tier of the size that, below the GPU, reaches the target (exclusive tiers add up)."""
+    if s.tiers_policy != "exclusive" or any(t.name != "cpu" for t in s.tiers):
+        return []
+    existing = s.tiers[0].capacity_tokens if s.tiers else 0
+    kv_bytes = current["kv_bytes_per_token"]
+    if s.tiers and s.tiers[0].capacity_gb is not None and kv_bytes:
+        existing = int(s.tiers[0].capacity_gb * 1e9 // kv_bytes)
+    tokens = need_tokens - current["cache_capacity_tokens"] + (existing or 0)
+    if tokens <= (existing or 0):
+        return []
+    read = s.tiers[0].read_gb_per_s if s.tiers else None
+    if kv_bytes:
+        gb = max(1, round(tokens * kv_bytes / 1e9 + 0.5))
+        tier = {"name": "cpu", "capacity_gb": gb}
+        size_en, size_zh = f"{gb:,} GB", f"{gb:,} GB"
+    else:
+        tier = {"name": "cpu", "capacity_tokens": tokens}
+        size_en, size_zh = f"{tokens:,} tokens", f"{tokens:,} token"
+    if read is not None:
+        tier["read_gb_per_s"] = read
+    return [("cpu_tier_for_target", {"tiers": [tier], "tiers_policy": "exclusive"},
+             f"A {size_en} CPU-memory tier per replica (LMCache, SGLang HiCache, vLLM offloading) reaches a "
+             f"{pct} token hit rate; loading over PCIe is faster than recomputing.",
+             f"每个副本加 {size_zh} 的 CPU 内存层（LMCache、SGLang HiCache、vLLM 卸载）可达到 {pct} 的 token 命中率；"
+             f"经 PCIe 加载比重算更快。")]
+
+
+def advice(s: Scenario, current: dict) -> list[dict]:
+    """Changes that raise the token hit rate (or save GPUs for little loss), best first, each priced by the model."""
+    out = []
+    price = s.latency.price_per_gpu_hour
+    for ident, patch, why_en, why_zh in _candidates(s, current):
         try:
             r = predict_scenario(parse_scenario(apply_patch(s.raw, patch)))
         except (InfeasibleMemory, ValueError):
             continue
         gain = r["token_hit_rate"] - current["token_hit_rate"]
-        if gain <= 1e-3:
+        gpus_delta = r["cluster_gpus"] - current["cluster_gpus"]
+        if ident == "fewer_replicas":
+            overloaded = any(w["code"] == "replica_overloaded" for w in r["warnings"])
+            if overloaded or gain < -0.01:
+                continue
+        elif gain <= 1e-3:
             continue
+        cost = None
+        if price is not None and r["gpus_saved"] is not None and current["gpus_saved"] is not None:
+            cost = price * 24.0 * (gpus_delta - (r["gpus_saved"] - current["gpus_saved"]))
         out.append({"id": ident, "change": patch, "token_hit_rate": r["token_hit_rate"],
                     "request_hit_rate": r["request_hit_rate"],
                     "ideal_prefill_speedup": r["ideal_prefill_speedup"],
-                    "token_hit_rate_gain": gain, "text_en": text_en, "text_zh": text_zh})
+                    "token_hit_rate_gain": gain, "ttft_s": r["ttft_s"], "gpus_saved": r["gpus_saved"],
+                    "cluster_gpus_delta": gpus_delta, "cost_per_day_delta": cost,
+                    "why": why_en, "why_zh": why_zh})
     out.sort(key=lambda x: (-round(x["token_hit_rate_gain"], 12), x["id"]))
     return out

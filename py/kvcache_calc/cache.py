@@ -155,6 +155,56 @@ class BeladyCache(BlockCache):
                 return block
 
 
+class TieredLRU:
+    """An LRU GPU cache above LRU tiers (CPU DRAM, SSD), each of its own capacity.
+
+    exclusive: a block lives in one tier; a hit anywhere promotes it to the GPU, and what the GPU
+    evicts is demoted to the next tier's most recent end (and so on down). The tiers together
+    then hold exactly what one LRU of their summed size holds, the GPU its most recent part.
+    inclusive: every tier keeps its own LRU copy of every block the GPU touches (write-through).
+    """
+
+    def __init__(self, capacities: Sequence[int], exclusive: bool = True):
+        self.levels = [LRUCache(c) for c in capacities]
+        self.exclusive = exclusive
+        self.capacity = self.levels[0].capacity
+
+    def __len__(self) -> int:
+        return len(self.levels[0])
+
+    def prefix_by_tier(self, blocks: Sequence[Hashable]) -> list[int]:
+        """Leading cached blocks, counted by the topmost tier that holds each."""
+        counts = [0] * len(self.levels)
+        for block in blocks:
+            for i, level in enumerate(self.levels):
+                if block in level:
+                    counts[i] += 1
+                    break
+            else:
+                break
+        return counts
+
+    def cached_prefix(self, blocks: Sequence[Hashable]) -> int:
+        return sum(self.prefix_by_tier(blocks))
+
+    def admit(self, blocks: Sequence[Hashable]) -> None:
+        if not self.exclusive:
+            for level in self.levels:
+                level.admit(blocks)
+            return
+        for level in self.levels[1:]:
+            for block in blocks:
+                level._order.pop(block, None)
+        top = self.levels[0]
+        top._touch(blocks)
+        for upper, lower in zip(self.levels, self.levels[1:]):
+            while len(upper) > upper.capacity:
+                lower._order[upper.popitem()] = None
+        bottom = self.levels[-1]
+        while len(bottom) > bottom.capacity:
+            bottom.popitem()
+
+
 POLICIES: dict[str, type[BlockCache]] = {"lru": LRUCache, "fifo": FIFOCache, "lfu": LFUCache,
                                          "optimal": BeladyCache}
 

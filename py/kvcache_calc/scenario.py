@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields as dc_fields
+import re
+from dataclasses import dataclass, fields as dc_fields, replace
 from typing import Any
 
 from .presets import gpu_ids, gpu_preset, model_ids, model_preset
-from .schema import FIELDS_BY_PATH, SCENARIO_VERSION, SECTIONS, Field, default_scenario
+from .schema import (FIELDS_BY_PATH, MAX_TIERS, SCENARIO_VERSION, SECTIONS, TIER_FIELDS, TIER_NAME_PATTERN,
+                     TIER_READ_DEFAULTS, TIERS_POLICY, Field, default_scenario)
 
 MODEL_ARCH_KEYS = (
     "num_layers", "num_attention_heads", "num_kv_heads", "head_dim", "hidden_size",
@@ -51,7 +53,10 @@ class HardwareSpec:
     tensor_parallel: int = 1
     gpu_memory_utilization: float = 0.9
     max_num_batched_tokens: int = 8192
+    max_num_seqs: int = 256
     activation_reserve_gib: float | None = None
+    tflops: float | None = None
+    hbm_tb_per_s: float | None = None
     gpu: str | None = None
 
 
@@ -81,6 +86,23 @@ class ClusterSpec:
 
 
 @dataclass(frozen=True)
+class LatencySpec:
+    mfu: float = 0.4
+    mbu: float = 0.7
+    price_per_gpu_hour: float | None = None
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A cache tier below the GPU, per replica: size in GB or tokens, and each GPU's read bandwidth."""
+
+    name: str
+    read_gb_per_s: float
+    capacity_gb: float | None = None
+    capacity_tokens: int | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario; `model`/`hardware` are None only when capacity is given directly."""
 
@@ -90,10 +112,21 @@ class Scenario:
     workload: WorkloadSpec
     cluster: ClusterSpec
     raw: dict
+    latency: LatencySpec = LatencySpec()
+    tiers: tuple[TierSpec, ...] = ()
+    tiers_policy: str = "exclusive"
 
     def with_value(self, path: str, value: Any) -> "Scenario":
-        """This scenario with one field changed (re-validated)."""
-        return parse_scenario(set_path(self.raw, path, value))
+        """This scenario with one field changed (re-validated).
+
+        Setting the cache size keeps the model and GPUs the memory model had filled in: they still
+        size tiers in GB and the KV that running requests pin.
+        """
+        raw = self.raw
+        if path == "cache.capacity_tokens":
+            resolved = normalized(self)
+            raw = {**raw, **{k: resolved[k] for k in ("model", "hardware") if k in resolved and not raw.get(k)}}
+        return parse_scenario(set_path(raw, path, value))
 
 
 SECTION_DEFAULTS = default_scenario()
@@ -119,6 +152,11 @@ def _fail(path: str, value: Any, allowed: str) -> ValueError:
 
 def _check_value(field: Field, value: Any, choices: tuple[str, ...] | None = None) -> Any:
     """The value converted to the field's type, or a ValueError naming field, value and range."""
+    if field.kind == "text":
+        if not isinstance(value, str) or not re.match(TIER_NAME_PATTERN, value):
+            raise _fail(field.path, value, "lower-case letters, digits, - or _, starting with a letter, "
+                                           "at most 24 characters")
+        return value
     if field.kind == "enum":
         allowed = choices if choices is not None else field.choices
         if not isinstance(value, str) or value not in allowed:
@@ -167,6 +205,47 @@ def _read_section(raw: dict, section: str) -> dict:
     return out
 
 
+def _tiers(raw: Any, direct_without_model: bool) -> tuple[TierSpec, ...]:
+    """Validated tiers below the GPU; each error names tiers.<i>.<key>."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_TIERS:
+        raise _fail("tiers", raw if not isinstance(raw, list) else f"{len(raw)} tiers",
+                    f"a list of at most {MAX_TIERS} tier objects")
+    fields = {f.key: f for f in TIER_FIELDS}
+    out, names = [], set()
+    for i, item in enumerate(raw):
+        where = f"tiers.{i}"
+        if not isinstance(item, dict):
+            raise _fail(where, item, "an object with name, capacity_gb or capacity_tokens, read_gb_per_s")
+        values = {}
+        for key, value in item.items():
+            field = fields.get(key)
+            if field is None:
+                raise ValueError(f"{where}.{key}: unknown key; allowed keys in a tier: " + ", ".join(fields))
+            if value is None and field.optional:
+                continue
+            values[key] = _check_value(replace(field, path=f"{where}.{key}"), value)
+        if "name" not in values:
+            raise ValueError(f"{where}.name: required (for example \"cpu\" or \"ssd\")")
+        if values["name"] in names:
+            raise _fail(f"{where}.name", values["name"], "a name no other tier uses")
+        names.add(values["name"])
+        if ("capacity_gb" in values) == ("capacity_tokens" in values):
+            raise ValueError(f"{where}.capacity_gb: give exactly one of capacity_gb and capacity_tokens")
+        if "capacity_gb" in values and direct_without_model:
+            raise ValueError(f"{where}.capacity_gb: sizing a tier in GB needs the model's KV bytes per token; "
+                             f"give capacity_tokens, or a model instead of cache.capacity_tokens")
+        if "read_gb_per_s" not in values:
+            default = TIER_READ_DEFAULTS.get(values["name"])
+            if default is None:
+                raise ValueError(f"{where}.read_gb_per_s: required for a tier named \"{values['name']}\" "
+                                 f"(defaults exist for " + ", ".join(TIER_READ_DEFAULTS) + ")")
+            values["read_gb_per_s"] = default
+        out.append(TierSpec(**values))
+    return tuple(out)
+
+
 def _model(values: dict, need_weights: bool) -> ModelSpec:
     preset = values.get("preset")
     merged: dict = {}
@@ -204,10 +283,9 @@ def _model(values: dict, need_weights: bool) -> ModelSpec:
 
 
 def _hardware(values: dict) -> HardwareSpec:
-    gpu = values.get("gpu")
+    # the preset still gives compute and bandwidth when memory is overridden
+    gpu = values.get("gpu") or FIELDS_BY_PATH["hardware.gpu"].default
     if "memory_gib" not in values:
-        if gpu is None:
-            gpu = FIELDS_BY_PATH["hardware.gpu"].default
         values = {**values, "memory_gib": gpu_preset(gpu)["memory_gib"]}
     values = {**values, "gpu": gpu}
     values.setdefault("tensor_parallel", values.get("num_gpus", 1))
@@ -223,8 +301,9 @@ def parse_scenario(raw: Any) -> Scenario:
     if not isinstance(raw, dict):
         raise _fail("scenario", raw, "a JSON object")
     for key in raw:
-        if key != "version" and key not in SECTIONS:
-            raise ValueError(f"{key}: unknown key; allowed top-level keys: version, " + ", ".join(SECTIONS))
+        if key not in ("version", "tiers", "tiers_policy") and key not in SECTIONS:
+            raise ValueError(f"{key}: unknown key; allowed top-level keys: version, "
+                             + ", ".join(SECTIONS) + ", tiers, tiers_policy")
     version = raw.get("version", SCENARIO_VERSION)
     if version != SCENARIO_VERSION or isinstance(version, bool):
         raise _fail("version", version, f"{SCENARIO_VERSION}")
@@ -233,6 +312,9 @@ def parse_scenario(raw: Any) -> Scenario:
     cache = CacheSpec(**{**defaults["cache"], **values["cache"]})
     workload = WorkloadSpec(**{**defaults["workload"], **values["workload"]})
     cluster = ClusterSpec(**{**defaults["cluster"], **values["cluster"]})
+    latency = LatencySpec(**{**defaults["latency"], **values["latency"]})
+    tiers_policy = raw.get("tiers_policy")
+    tiers_policy = TIERS_POLICY.default if tiers_policy is None else _check_value(TIERS_POLICY, tiers_policy)
     if cache.capacity_tokens is not None and cache.capacity_tokens < cache.block_size:
         raise _fail("cache.capacity_tokens", cache.capacity_tokens,
                     f"at least one block (>= cache.block_size = {cache.block_size})")
@@ -248,7 +330,8 @@ def parse_scenario(raw: Any) -> Scenario:
     hardware = None
     if not direct or values["hardware"]:
         hardware = _hardware(values["hardware"])
-    return Scenario(model, hardware, cache, workload, cluster, raw)
+    tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
+    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy)
 
 
 def normalized(s: Scenario) -> dict:
@@ -260,8 +343,13 @@ def normalized(s: Scenario) -> dict:
             continue
         out[name] = {f.name: getattr(spec, f.name) for f in dc_fields(spec)
                      if getattr(spec, f.name) is not None}
+    if s.tiers:
+        out["tiers"] = [{f.name: getattr(t, f.name) for f in dc_fields(t) if getattr(t, f.name) is not None}
+                        for t in s.tiers]
+        out["tiers_policy"] = s.tiers_policy
     return out
 
 
 __all__ = ["Scenario", "ModelSpec", "HardwareSpec", "CacheSpec", "WorkloadSpec", "ClusterSpec",
+           "LatencySpec", "TierSpec",
            "parse_scenario", "normalized", "set_path", "get_path"]

@@ -8,11 +8,12 @@ from typing import Any
 SCENARIO_VERSION = 1
 
 DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+ROUTINGS = ("affinity", "random", "round_robin", "least_loaded")
 
 
 @dataclass(frozen=True)
 class Field:
-    """One scenario field: `path` is "section.key", `kind` is int, float or enum."""
+    """One scenario field: `path` is "section.key", `kind` is int, float, enum or text."""
 
     path: str
     kind: str
@@ -145,6 +146,17 @@ FIELDS: tuple[Field, ...] = (
     _f("hardware.max_num_batched_tokens", "int", 8192, "mbt", "tokens", "Max batched tokens",
        "最大批处理 token 数", "vLLM's --max-num-batched-tokens; sets the activation peak it reserves.",
        "vLLM 的 --max-num-batched-tokens；决定预留的激活峰值。", minimum=1, maximum=10_000_000),
+    _f("hardware.max_num_seqs", "int", 256, "seqs", "requests", "Max running requests",
+       "最大并发请求数", "vLLM's --max-num-seqs: at most this many requests run (and pin their blocks) at once.",
+       "vLLM 的 --max-num-seqs：同时运行（并占住其缓存块）的请求数上限。", minimum=1, maximum=1_000_000),
+    _f("hardware.tflops", "float", None, "tflops", "TFLOP/s", "Compute per GPU", "每卡算力",
+       "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16, or FP8 for 8-bit weights).",
+       "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16，8 位权重用 FP8）。",
+       minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True, optional=True),
+    _f("hardware.hbm_tb_per_s", "float", None, "hbm", "TB/s", "Memory bandwidth per GPU", "每卡显存带宽",
+       "HBM bandwidth per GPU; sets decode speed; overrides the GPU preset.",
+       "每卡 HBM 带宽；决定解码速度；覆盖 GPU 预设。",
+       minimum=0.0, maximum=1_000.0, exclusive_minimum=True, optional=True),
     _f("hardware.activation_reserve_gib", "float", None, "act", "GiB", "Activation reserve",
        "激活预留", "Memory per GPU reserved for activations and non-torch use; estimated when empty.",
        "每卡为激活和非 torch 用途预留的内存；留空则估算。",
@@ -190,12 +202,51 @@ FIELDS: tuple[Field, ...] = (
        "Data-parallel copies of the model, each with its own cache.",
        "数据并行的模型副本数，每个副本有自己的缓存。", minimum=1, maximum=100_000),
     _f("cluster.routing", "enum", "affinity", "routing", "", "Routing", "路由",
-       "affinity: a conversation stays on one replica (prefix-aware routing).",
-       "affinity：一个会话始终落在同一副本（前缀感知路由）。", choices=("affinity",)),
+       "affinity: a conversation stays on one replica (prefix-aware routers such as llm-d, Dynamo); "
+       "random, round_robin, least_loaded ignore the prefix (their hit rates come from simulation).",
+       "affinity：一个会话始终落在同一副本（llm-d、Dynamo 等前缀感知路由）；random、round_robin、"
+       "least_loaded 不看前缀（其命中率来自仿真）。", choices=ROUTINGS),
+    # --- latency -------------------------------------------------------------------------------
+    _f("latency.mfu", "float", 0.4, "mfu", "fraction", "Prefill MFU", "预填充 MFU",
+       "Model-FLOPs utilisation of prefill: share of the GPU's peak TFLOP/s prefill achieves.",
+       "预填充的模型算力利用率：预填充达到的 GPU 峰值算力比例。",
+       minimum=0.0, maximum=1.0, exclusive_minimum=True),
+    _f("latency.mbu", "float", 0.7, "mbu", "fraction", "Decode bandwidth use", "解码带宽利用率",
+       "Share of HBM bandwidth a decode step achieves (weights + KV read each step).",
+       "解码每步（读取权重和 KV）达到的 HBM 带宽比例。", minimum=0.0, maximum=1.0, exclusive_minimum=True),
+    _f("latency.price_per_gpu_hour", "float", None, "price", "$/GPU-h", "GPU price", "GPU 单价",
+       "Optional price of one GPU-hour; turns GPUs saved into money per day.",
+       "可选：每 GPU 小时价格；把节省的 GPU 换算为每天节省的金额。",
+       minimum=0.0, maximum=1_000_000.0, optional=True),
 )
 
+# Tiers below the GPU: a list of items, each from these fields ("tiers.<i>.<key>" in messages).
+TIER_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,23}$"
+MAX_TIERS = 3
+TIER_READ_DEFAULTS = {"cpu": 50.0, "dram": 50.0, "ssd": 7.0, "nvme": 7.0}
+TIER_FIELDS: tuple[Field, ...] = (
+    _f("tiers.name", "text", None, "", "", "Tier", "层级",
+       'Tier name (lower-case letters, digits, "-" or "_"); cpu and ssd get default bandwidths.',
+       "层级名称（小写字母、数字、“-”或“_”）；cpu 与 ssd 有默认带宽。"),
+    _f("tiers.capacity_gb", "float", None, "gb", "GB", "Capacity", "容量",
+       "KV capacity of this tier per replica, in GB (10^9 bytes).", "每个副本在该层的 KV 容量（GB，10^9 字节）。",
+       minimum=0.0, maximum=1e9, exclusive_minimum=True, optional=True),
+    _f("tiers.capacity_tokens", "int", None, "tok", "tokens", "Capacity", "容量",
+       "KV capacity of this tier per replica, in tokens (instead of GB).", "每个副本在该层的 KV 容量（token，代替 GB）。",
+       minimum=1, maximum=10**14, optional=True),
+    _f("tiers.read_gb_per_s", "float", None, "bw", "GB/s", "Read bandwidth per GPU", "每卡读取带宽",
+       "Bandwidth each GPU loads this tier's KV at (defaults: cpu 50 GB/s PCIe 5.0 x16, ssd 7 GB/s NVMe).",
+       "每张 GPU 从该层加载 KV 的带宽（默认：cpu 50 GB/s 即 PCIe 5.0 x16，ssd 7 GB/s 即 NVMe）。",
+       minimum=0.0, maximum=100_000.0, exclusive_minimum=True, optional=True),
+)
+TIERS_POLICY = _f("tiers_policy", "enum", "exclusive", "tierpol", "", "Tier policy", "分层策略",
+                  "exclusive: a block lives in one tier, demoted on eviction and promoted on a hit; "
+                  "inclusive: every tier keeps a copy of what the GPU holds (write-through).",
+                  "exclusive：一个块只在一层，淘汰时下沉、命中时上移；inclusive：每层都保存 GPU 内容的副本（直写）。",
+                  choices=("exclusive", "inclusive"))
+
 FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
-SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster")
+SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster", "latency")
 
 
 def default_scenario() -> dict:
@@ -210,4 +261,11 @@ def default_scenario() -> dict:
 def schema_json() -> dict:
     """The field table as plain JSON, for the page's form and URL codec."""
     return {"version": SCENARIO_VERSION, "sections": list(SECTIONS),
-            "fields": [dict(asdict(f), choices=list(f.choices)) for f in FIELDS]}
+            "fields": [_field_json(f) for f in FIELDS],
+            "tiers": {"policy": _field_json(TIERS_POLICY), "fields": [_field_json(f) for f in TIER_FIELDS],
+                      "max": MAX_TIERS, "name_pattern": TIER_NAME_PATTERN,
+                      "read_defaults": TIER_READ_DEFAULTS}}
+
+
+def _field_json(f: Field) -> dict:
+    return dict(asdict(f), choices=list(f.choices))

@@ -99,8 +99,7 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
 
 
 def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
-    raw = set_path(s.raw, "cache.capacity_tokens", capacity)
-    return predict_scenario(parse_scenario(raw))[metric]
+    return predict_scenario(s.with_value("cache.capacity_tokens", capacity))[metric]
 
 
 def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -> dict:
@@ -147,3 +146,44 @@ def memory_curve(s: Scenario, points: int = 13) -> dict:
             "points": [{"x": p["value"], **{k: v for k, v in p.items() if k != "value"}}
                        for p in curve["points"]],
             "current": {"x": base, **current}}
+
+
+def tier_curve(s: Scenario, points: int = 13) -> dict:
+    """Token and request hit rates against the size of the first tier below the GPU (a CPU tier when none).
+
+    Sizes run from nothing to 16x the GPU cache, in GB when the model sizes the KV, else in tokens.
+    """
+    current = predict_scenario(s)
+    kv_bytes = current["kv_bytes_per_token"]
+    gpu_tokens = current["cache_capacity_tokens"]
+    first = s.tiers[0] if s.tiers else None
+    by_gb = kv_bytes is not None and (first is None or first.capacity_tokens is None)
+    scale = kv_bytes / 1e9 if by_gb else 1.0
+    inclusive = s.tiers_policy == "inclusive" and first is not None
+    low = gpu_tokens if inclusive else 0
+    sizes = [low + (16 * gpu_tokens - low) * i / (points - 1) for i in range(points)]
+    name = first.name if first else "cpu"
+    rest = [dict(t) for t in (s.raw.get("tiers") or [])[1:]]
+    out = []
+    for tokens in sizes:
+        tier: dict = {"name": name}
+        if first is not None:
+            tier["read_gb_per_s"] = first.read_gb_per_s
+        if by_gb:
+            tier["capacity_gb"] = max(tokens * scale, 1e-9)
+        else:
+            tier["capacity_tokens"] = max(int(tokens), s.cache.block_size)
+        raw = {**s.raw, "tiers": [tier, *rest] if tokens > 0 or inclusive else rest}
+        try:
+            r = predict_scenario(parse_scenario(raw))
+        except ValueError:
+            continue
+        out.append({"x": tokens * scale, "token_hit_rate": r["token_hit_rate"],
+                    "request_hit_rate": r["request_hit_rate"],
+                    "gpu_token_hit_rate": r["tier_token_hit_rates"]["gpu"]})
+    here = None
+    if first is not None:
+        here = first.capacity_gb if by_gb else first.capacity_tokens
+    return {"tier": name, "x_unit": "GB" if by_gb else "tokens", "points": out,
+            "current": {"x": here or 0.0, "token_hit_rate": current["token_hit_rate"],
+                        "request_hit_rate": current["request_hit_rate"]}}
