@@ -16,7 +16,7 @@ def test_analyze_is_plain_finite_json():
     reply = json.loads(text)
     assert reply["ok"] and "NaN" not in text and "Infinity" not in text
     result = reply["result"]
-    assert set(result) == {"predict", "memory_curve", "sweeps", "tornado", "suggestions"}
+    assert set(result) == {"predict", "memory_curve", "sweeps", "tornado", "tier_curve", "advice"}
 
 
 def test_memory_curve_rises_with_memory_and_marks_the_current_point():
@@ -35,8 +35,10 @@ def test_tornado_is_sorted_by_swing():
 def test_solve_capacity_brackets_the_target():
     reply = json.loads(api.handle("solve", json.dumps({"scenario": BASE, "target": 0.75})))["result"]
     cap = reply["capacity_tokens"]
-    at = api.predict({**BASE, "cache": {"capacity_tokens": cap}})["token_hit_rate"]
-    below = api.predict({**BASE, "cache": {"capacity_tokens": int(cap * 0.99)}})["token_hit_rate"]
+    # the model stays: it sizes what running requests pin
+    model = {"model": {"preset": "llama-3.1-8b"}}
+    at = api.predict({**BASE, **model, "cache": {"capacity_tokens": cap}})["token_hit_rate"]
+    below = api.predict({**BASE, **model, "cache": {"capacity_tokens": int(cap * 0.99)}})["token_hit_rate"]
     assert below < 0.75 <= at
 
 
@@ -45,14 +47,17 @@ def test_target_above_the_ceiling_is_not_achievable():
     assert reply["achievable"] is False and reply["capacity_tokens"] is None
 
 
-def test_each_suggestion_delivers_what_it_promises():
-    suggestions = api.analyze(BASE)["suggestions"]
-    assert suggestions, "the default scenario leaves room to improve"
+def test_each_advice_item_delivers_what_it_promises():
+    advice = api.analyze(BASE)["advice"]
+    assert advice, "the default scenario leaves room to improve"
+    assert advice == api.predict(BASE)["advice"]
     current = api.predict(BASE)["token_hit_rate"]
-    for s in suggestions:
-        applied = api.predict(apply_patch(BASE, s["change"]))
-        assert applied["token_hit_rate"] == pytest.approx(s["token_hit_rate"])
+    for item in advice:
+        applied = api.predict(apply_patch(BASE, item["change"]), with_advice=False)
+        assert applied["token_hit_rate"] == pytest.approx(item["token_hit_rate"], rel=1e-12)
+        assert applied["ideal_prefill_speedup"] == pytest.approx(item["ideal_prefill_speedup"], rel=1e-12)
         assert applied["token_hit_rate"] > current
+        assert item["why"].endswith(".") and item["why_zh"]
 
 
 def test_errors_come_back_as_messages_with_the_field():

@@ -8,6 +8,7 @@ from .scenario import Scenario, parse_scenario
 from .sensitivity import solve_capacity
 
 WIDE_KV_DTYPES = ("fp32", "fp16", "bf16")
+FP4_GPUS = ("b200",)  # FP4 (NVFP4) tensor cores: Blackwell
 KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
 
 
@@ -79,10 +80,12 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                 f"keeps a conversation twice as long.",
                 f"{n * 2} 个副本配合亲和路由，每个副本只接一半会话，缓存可把会话保留两倍时间。"))
     if n > 1:
+        gpus = s.hardware.num_gpus if s.hardware else 1
+        fewer = f"{n - 1} replica serves" if n == 2 else f"{n - 1} replicas serve"
         out.append(("fewer_replicas", {"cluster": {"replicas": n - 1}},
-                    f"{n - 1} replicas serve the same traffic with {s.hardware.num_gpus if s.hardware else 1} "
-                    f"fewer GPUs; each cache then holds conversations for less time.",
-                    f"{n - 1} 个副本可用更少的 GPU 承担同样流量；但每个缓存保留会话的时间变短。"))
+                    f"{fewer} the same traffic with {gpus} GPU{'s' if gpus > 1 else ''} fewer, losing little: "
+                    f"each cache then holds conversations for less time.",
+                    f"{n - 1} 个副本即可承担同样流量，少用 {gpus} 张 GPU，命中率损失很小：每个缓存保留会话的时间变短。"))
     return out
 
 
@@ -95,11 +98,11 @@ def _kv_dtypes(s: Scenario) -> list[tuple[str, dict, str, str]]:
                     f"An FP8 KV cache (vLLM --kv-cache-dtype fp8; INT8 is the same size) holds {bits // 8}x the "
                     f"tokens in the same memory, at a small accuracy cost.",
                     f"FP8 KV 缓存（vLLM --kv-cache-dtype fp8；INT8 大小相同）在相同显存中容纳 {bits // 8} 倍 token，精度损失很小。"))
-    if bits > 4:
+    if bits > 4 and s.hardware is not None and s.hardware.gpu in FP4_GPUS:
         out.append(("kv_fp4", {"model": {"kv_dtype": "fp4"}},
-                    f"An FP4 KV cache holds {bits // 4}x the tokens, where the engine and GPU support it "
-                    f"(Blackwell NVFP4); check the accuracy first.",
-                    f"FP4 KV 缓存可容纳 {bits // 4} 倍 token（需引擎与 GPU 支持，如 Blackwell NVFP4）；请先验证精度。"))
+                    f"An FP4 KV cache holds {bits // 4}x the tokens on Blackwell (NVFP4), where the engine "
+                    f"supports it; check the accuracy first.",
+                    f"FP4 KV 缓存在 Blackwell（NVFP4）上可容纳 {bits // 4} 倍 token（需引擎支持）；请先验证精度。"))
     return out
 
 

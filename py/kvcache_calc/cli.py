@@ -35,6 +35,15 @@ ROWS = (
     ("occupancy_idle", "  held by conversations evicted before they return", "pct"),
     ("occupancy_finished", "  held by finished conversations", "pct"),
     ("concurrent_conversations", "Conversations in progress", "num"),
+    ("running_requests", "Requests running per replica", "num"),
+    ("pinned_tokens", "  their KV, pinned", "tokens"),
+    ("evictable_capacity_tokens", "  left evictable for idle prefixes", "tokens"),
+    ("ttft_no_cache_s", "Prefill time per request, no cache", "ms"),
+    ("ttft_s", "Prefill time per request, with cache", "ms"),
+    ("ttft_saved_s", "TTFT saved per request", "ms"),
+    ("prefill_gpus", "Prefill GPUs busy (cluster)", "num"),
+    ("gpus_saved", "GPUs of prefill the cache saves", "num"),
+    ("money_saved_per_day", "Money saved per day", "money"),
 )
 
 
@@ -43,13 +52,35 @@ def _fmt(value, kind: str) -> str:
         return "—"
     return {"pct": f"{value * 100:.2f}%", "s": f"{value:,.1f} s", "int": f"{value:,.0f}",
             "tokens": f"{value:,.0f} tokens", "gib": f"{value:,.2f} GiB", "x": f"{value:.2f}x",
-            "num": f"{value:,.2f}"}[kind]
+            "num": f"{value:,.2f}", "ms": f"{value * 1000:,.1f} ms", "money": f"{value:,.2f} per day"}[kind]
 
 
 def _table(result: dict) -> str:
     width = max(len(label) for _, label, _ in ROWS)
-    lines = [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
+    lines = []
+    if result.get("hit_rate_source") == "simulation":
+        lines.append(f"(routing \"{result['routing']}\" has no closed form: hit rates from a seeded simulation, "
+                     f"± {result['token_hit_rate_ci'] * 100:.2f} points)")
+    lines += [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
     lines += [f"warning: {w['message_en']}" for w in result.get("warnings", [])]
+    if len(result.get("tiers", [])) > 1:
+        lines += ["", "Tier    capacity          token hits  request hits  load vs recompute"]
+        for t in result["tiers"]:
+            speed = "—" if t["load_s_per_token"] is None else (
+                f"{t['load_s_per_token'] * 1e6:.2f} vs {t['recompute_s_per_token'] * 1e6:.2f} us/token"
+                + ("" if t["load_pays"] else " (recomputed)"))
+            lines.append(f"{t['name']:<7} {t['capacity_tokens']:>14,} tok  {t['token_hit_rate'] * 100:9.2f}%  "
+                         f"{t['request_hit_rate'] * 100:11.2f}%  {speed}")
+    if result.get("routing_comparison"):
+        lines += ["", "Routing        token hits   request hits  source"]
+        for r in result["routing_comparison"]["rows"]:
+            ci = "" if r["token_hit_rate_ci"] is None else f" ± {r['token_hit_rate_ci'] * 100:.2f}"
+            lines.append(f"{r['routing']:<13} {r['token_hit_rate'] * 100:7.2f}%{ci:<8} {r['request_hit_rate'] * 100:9.2f}%"
+                         f"    {r['source']}")
+    if result.get("advice"):
+        lines += ["", "Advice (best first)"]
+        for a in result["advice"]:
+            lines.append(f"  {a['token_hit_rate'] * 100:6.2f}% token hits  {a['why']}")
     return "\n".join(lines)
 
 
@@ -79,6 +110,15 @@ def _simulation_table(out: dict) -> str:
         if out.get("prediction"):
             line += f"   (predicted {out['prediction'][key] * 100:.2f}%)"
         lines.append(line)
+    tiers = out.get("tier_token_hit_rates", {})
+    if len(tiers) > 1:
+        predicted = (out.get("prediction") or {}).get("tier_token_hit_rates", {})
+        for name, value in tiers.items():
+            line = f"  tier {name:<11} {value * 100:6.2f}% of prompt tokens"
+            if name in predicted:
+                line += f"   (predicted {predicted[name] * 100:.2f}%)"
+            lines.append(line)
+    lines.append(f"routing {out['routing']}: {out['replicas_simulated']} replica(s) simulated")
     lines.append(f"{out['requests_measured']:,} requests measured over {out['window_s']:,.0f} s after "
                  f"{out['warmup_s']:,.0f} s of warm-up; {out['block_touches']:,} block touches; seed {out['seed']}")
     return "\n".join(lines)
@@ -108,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("predict", help="predict hit rates for a scenario JSON file ('-' for stdin)")
     p.add_argument("scenario")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-routing", action="store_true",
+                   help="skip the comparison of routings (simulated) for clusters of several replicas")
     p = sub.add_parser("simulate", help="simulate a scenario block by block (seeded)")
     p.add_argument("scenario")
     p.add_argument("--seed", type=int, default=1)
@@ -157,7 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(_simulation_table(out))
                 return 0
         elif args.command == "predict":
-            out = api.finite_json(api.predict(_read_scenario(args.scenario)))
+            scenario = _read_scenario(args.scenario)
+            out = api.predict(scenario)
+            if not args.no_routing and out["replicas"] > 1:
+                out["routing_comparison"] = api.compare_routing(scenario)
+            out = api.finite_json(out)
             if not args.json:
                 print(_table(out))
                 return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .memory import MemoryPlan, weights_gib
 from .presets import gpu_preset
 from .scenario import Scenario
-from .units import GIB
+from .units import DTYPE_BYTES, GIB
 
 EIGHT_BIT = ("fp8", "int8", "int4", "fp4")
 
@@ -99,9 +99,9 @@ def roofline(s: Scenario, plan: MemoryPlan | None) -> Roofline | None:
     if rates is None:
         return None
     m, hw = s.model, s.hardware
-    active = m.active_params_b or m.params_b
-    if active is None:
-        return None
+    weight_bytes = weights_gib(m) * GIB
+    # without a parameter count, the weights' size and dtype give it
+    active = (m.active_params_b or m.params_b or weight_bytes / DTYPE_BYTES[m.weight_dtype] / 1e9)
     window_layers = m.sliding_window_layers
     return Roofline(
         active_params=active * 1e9, attention_width=_attention_width(s),
@@ -109,7 +109,7 @@ def roofline(s: Scenario, plan: MemoryPlan | None) -> Roofline | None:
         window=m.sliding_window, tensor_parallel=hw.tensor_parallel,
         pipeline_parallel=hw.num_gpus // hw.tensor_parallel,
         flops_per_gpu=rates[0] * s.latency.mfu, bytes_per_s_per_gpu=rates[1] * s.latency.mbu,
-        weight_bytes=weights_gib(m) * GIB, kv_bytes_per_token_per_gpu=plan.kv_bytes_per_token_per_gpu)
+        weight_bytes=weight_bytes, kv_bytes_per_token_per_gpu=plan.kv_bytes_per_token_per_gpu)
 
 
 @dataclass(frozen=True)

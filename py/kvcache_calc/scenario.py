@@ -328,7 +328,8 @@ def parse_scenario(raw: Any) -> Scenario:
         model_values = {"preset": FIELDS_BY_PATH["model.preset"].default, **model_values}
     model = _model(model_values, need_weights=not direct) if model_values else None
     hardware = None
-    if not direct or values["hardware"]:
+    if not direct or values["hardware"] or model is not None:
+        # a model runs on some GPU: the default one sizes its latency when none is given
         hardware = _hardware(values["hardware"])
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
     return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy)
