@@ -87,11 +87,20 @@ def _size_text(tokens: int, kv_bytes: float | None) -> str:
 
 def _running(s: Scenario, traffic: Traffic, roof: Roofline) -> Concurrency:
     assert s.hardware is not None
-    weights = [t.p_reach / traffic.mean_turns for t in traffic.turns]
-    prompt = sum(wt * t.prompt_tokens for wt, t in zip(weights, traffic.turns))
-    prompt_s = sum(wt * roof.prefill_s(t.prompt_tokens, 0.0) for wt, t in zip(weights, traffic.turns))
+    prompt = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+    prompt_s = roof.prefill_s_of_flops(_no_cache_flops(traffic, roof))
     rate = traffic.request_rate / s.cluster.replicas
     return concurrency(roof, rate, prompt, prompt_s, s.workload.output_tokens, s.hardware.max_num_seqs)
+
+
+def _timed_turns(traffic: Traffic) -> list[tuple[float, int]]:
+    """(share of requests, prompt tokens) of the turns that weigh in a mean over requests."""
+    return [(t.p_reach / traffic.mean_turns, t.prompt_tokens) for t in traffic.turns if t.p_reach > 1e-12]
+
+
+def _no_cache_flops(traffic: Traffic, roof: Roofline) -> float:
+    """Mean prefill FLOPs of a request without a cache."""
+    return sum(wt * roof.prefill_flops(p, 0.0) for wt, p in _timed_turns(traffic))
 
 
 @lru_cache(maxsize=256)
@@ -255,21 +264,18 @@ def latency_figures(s: Scenario, traffic: Traffic, cap: ReplicaCapacity, levels:
     recompute = roof.recompute_s_per_token(context)
     loads = [0.0] + [roof.load_s_per_token(t.read_gb_per_s) for t in s.tiers]
     per_level = [_turn_hits(traffic, lv) for lv in levels]
-    ttft0 = ttft1 = gpu0 = gpu1 = 0.0
-    for j, t in enumerate(traffic.turns):
-        wt = t.p_reach / traffic.mean_turns
+    useful = [k for k, load in enumerate(loads) if load < recompute]  # slower loads are recomputed instead
+    flops0 = _no_cache_flops(traffic, roof)
+    flops1 = load_s = 0.0
+    for j, (wt, p) in enumerate(_timed_turns(traffic)):
         used = 0.0
-        load_s = 0.0
-        for k, load in enumerate(loads):
+        for k in useful:
             got = per_level[k][j] - (per_level[k - 1][j] if k else 0.0)
-            if load < recompute:  # a hit that loads slower than recompute is recomputed instead
-                used += got
-                load_s += got * load
-        p = t.prompt_tokens
-        ttft0 += wt * roof.prefill_s(p, 0.0)
-        ttft1 += wt * (roof.prefill_s(p - used, used) + load_s)
-        gpu0 += wt * roof.prefill_gpu_s(p, 0.0)
-        gpu1 += wt * roof.prefill_gpu_s(p - used, used)
+            used += got
+            load_s += wt * got * loads[k]
+        flops1 += wt * roof.prefill_flops(p - used, used)
+    ttft0, ttft1 = roof.prefill_s_of_flops(flops0), roof.prefill_s_of_flops(flops1) + load_s
+    gpu0, gpu1 = flops0 / roof.flops_per_gpu, flops1 / roof.flops_per_gpu
     qps = traffic.request_rate
     saved = qps * (gpu0 - gpu1)
     price = s.latency.price_per_gpu_hour

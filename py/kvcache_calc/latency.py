@@ -45,7 +45,11 @@ class Roofline:
 
     def prefill_s(self, new: float, cached: float) -> float:
         """Latency of one request's prefill (tensor-parallel GPUs together, pipeline stages in turn)."""
-        return self.prefill_flops(new, cached) / (self.tensor_parallel * self.flops_per_gpu)
+        return self.prefill_s_of_flops(self.prefill_flops(new, cached))
+
+    def prefill_s_of_flops(self, flops: float) -> float:
+        """Latency of a prefill of `flops` FLOPs."""
+        return flops / (self.tensor_parallel * self.flops_per_gpu)
 
     def prefill_gpu_s(self, new: float, cached: float) -> float:
         """GPU-seconds one request's prefill occupies."""
