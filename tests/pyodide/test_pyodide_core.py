@@ -34,6 +34,11 @@ SCENARIOS = [
     {"version": 1, "model": {"preset": "qwen3-8b", "kv_dtype": "fp8"}, "hardware": {"memory_gib": 44.5},
      "cache": {"block_size": 32}, "workload": {"output_tokens": 0}},
     {"version": 1, "cache": {"capacity_tokens": 200000}, "workload": {"arrival_rate": 0.25, "think_time_s": 600}},
+    {"version": 1, "tiers": [{"name": "cpu", "capacity_gb": 200}, {"name": "ssd", "capacity_gb": 2000}],
+     "cluster": {"replicas": 3, "routing": "random"}, "latency": {"price_per_gpu_hour": 2.5}},
+    {"version": 1, "cache": {"capacity_tokens": 50000}, "tiers": [{"name": "cpu", "capacity_tokens": 200000}],
+     "tiers_policy": "inclusive", "workload": {"turns_dist": "fixed", "turns_mean": 6},
+     "cluster": {"replicas": 2, "routing": "round_robin"}},
     {"version": 1, "workload": {"arrival_rate": -1}},
     {"version": 1, "hardware": {"num_gpus": 3, "tensor_parallel": 2}},
 ]
@@ -43,6 +48,7 @@ def _calls() -> list:
     calls = [["schema", {}]]
     calls += [["predict", {"scenario": scenario}] for scenario in SCENARIOS]
     calls.append(["analyze", {"scenario": SCENARIOS[1]}])
+    calls.append(["compare_routing", {"scenario": SCENARIOS[4]}])
     return calls
 
 
