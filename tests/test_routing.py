@@ -21,7 +21,6 @@ def test_affinity_over_n_replicas_is_one_replica_at_a_nth_of_the_load():
     for key in ("token_hit_rate", "request_hit_rate", "characteristic_time_s", "cache_utilization"):
         assert four[key] == pytest.approx(one[key], rel=1e-12), key
     assert four["derived_qps"] == pytest.approx(4 * one["derived_qps"])
-    assert four["hit_rate_source"] == "model"
 
 
 def test_affinity_simulates_one_replica_and_agrees_with_the_model():
@@ -89,25 +88,54 @@ def test_least_loaded_spreads_requests_over_the_replicas():
     assert min(counts) > 0.25 * sum(counts)
 
 
-def test_predict_answers_prefix_blind_routing_by_simulation():
-    r = api.predict(cluster(4, "random", rate=8.0))
-    assert r["hit_rate_source"] == "simulation"
-    assert r["token_hit_rate_ci"] > 0 and r["token_hit_rate"] < api.predict(cluster(4, rate=8.0))["token_hit_rate"]
-    assert [a["id"] for a in r["advice"]] == ["affinity_routing"]
-    assert r["advice"][0]["token_hit_rate"] == pytest.approx(api.predict(cluster(4, rate=8.0))["token_hit_rate"])
+def test_prefix_blind_routing_has_a_closed_form_and_the_advisor_offers_affinity():
+    blind = api.predict(cluster(4, "random", rate=8.0, blocks=3000))
+    affinity = api.predict(cluster(4, rate=8.0, blocks=3000), with_advice=False)
+    assert blind["token_hit_rate"] < affinity["token_hit_rate"] - 0.1
+    item = next(a for a in blind["advice"] if a["id"] == "affinity_routing")
+    assert item["token_hit_rate"] == pytest.approx(affinity["token_hit_rate"], rel=1e-12)
+    for routing in ("round_robin", "least_loaded"):
+        same = api.predict(cluster(4, routing, rate=8.0, blocks=3000), with_advice=False)
+        assert same["token_hit_rate"] == blind["token_hit_rate"]
     analysis = api.analyze(cluster(4, "random", rate=8.0))
-    assert analysis["sweeps"] == [] and analysis["memory_curve"] is None and analysis["tier_curve"] is None
-    assert api.simulate(cluster(4, "random", rate=8.0), requests=2_000)["prediction"] is None
+    assert analysis["sweeps"] and analysis["memory_curve"] and analysis["tier_curve"]
+    assert api.simulate(cluster(4, "random", rate=8.0), requests=2_000)["prediction"] is not None
+
+
+GRID = {
+    "random, geometric": cluster(4, "random", rate=8.0, blocks=1000),
+    "random, large cache": cluster(4, "random", rate=8.0, blocks=3000),
+    "round robin, 8 replicas, long conversations": {**cluster(8, "round_robin", rate=4.0, blocks=4000),
+                                                    "workload": {**WORKLOAD, "arrival_rate": 4.0, "turns_mean": 12}},
+    "random, fixed turns": {**cluster(3, "random", rate=4.0, blocks=1500),
+                            "workload": {**WORKLOAD, "arrival_rate": 4.0, "turns_dist": "fixed"}},
+    "random, fixed think": {**cluster(2, "random", rate=2.0, blocks=2500),
+                            "workload": {**WORKLOAD, "think_dist": "fixed", "think_time_s": 5.0}},
+}
+
+
+@pytest.mark.parametrize("name", list(GRID))
+def test_prefix_blind_model_agrees_with_the_simulation(name):
+    sim = simulate_scenario(parse_scenario(GRID[name]), seed=1, requests=30_000)
+    pred = api.predict(GRID[name], with_advice=False)
+    assert sim["replicas_simulated"] == GRID[name]["cluster"]["replicas"]
+    for key in ("token_hit_rate", "request_hit_rate"):
+        assert abs(sim[key] - pred[key]) <= 2 * sim[key + "_ci"] + 0.005, (key, sim[key], sim[key + "_ci"], pred[key])
 
 
 def test_routing_comparison_puts_affinity_first_and_says_what_the_others_lose():
-    rows = api.compare_routing(cluster(2, "random", rate=4.0, blocks=3000), requests=5_000)["rows"]
+    result = api.compare_routing(cluster(2, "random", rate=4.0, blocks=3000), simulate=True, requests=5_000)
+    rows = result["rows"]
+    assert result["current"] == "random"
     assert [r["routing"] for r in rows] == ["affinity", "random", "round_robin", "least_loaded"]
-    assert rows[0]["source"] == "model" and rows[0]["token_hit_rate_loss"] == 0
-    assert all(r["source"] == "simulation" and r["token_hit_rate_loss"] > 0.02 for r in rows[1:])
+    assert rows[0]["token_hit_rate_loss"] == 0
+    assert all(r["token_hit_rate_loss"] > 0.02 for r in rows[1:])
+    for r in rows:
+        assert abs(r["simulated_token_hit_rate"] - r["token_hit_rate"]) <= 3 * r["simulated_token_hit_rate_ci"] + 0.01
     assert [r["routing"] for r in api.compare_routing(cluster(1))["rows"]] == ["affinity"]
+    assert api.analyze(cluster(2, rate=4.0))["routing"] == api.compare_routing(cluster(2, rate=4.0))
 
 
 def test_too_many_replicas_to_simulate_is_explained():
     with pytest.raises(ValueError, match="cluster.replicas: 300 is not allowed with routing \"random\""):
-        api.predict(cluster(300, "random", rate=8.0))
+        api.simulate(cluster(300, "random", rate=8.0))

@@ -31,13 +31,12 @@ def _target(current: dict) -> float | None:
 
 def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
     """(id, patch, why in English, why in Chinese) for every change worth pricing in this scenario."""
-    if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
-        # the other changes are priced once routing is fixed: nothing else has a closed form here
-        return [("affinity_routing", {"cluster": {"routing": "affinity"}},
-                 "Prefix-aware routing (llm-d, Dynamo, SGLang router) sends a conversation back to the replica "
-                 "that holds its history, instead of a replica that has to recompute it.",
-                 "前缀感知路由（llm-d、Dynamo、SGLang router）把会话送回保存其历史的副本，而不是需要重新计算的副本。")]
     out = []
+    if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
+        out.append(("affinity_routing", {"cluster": {"routing": "affinity"}},
+                    "Prefix-aware routing (llm-d, Dynamo, SGLang router) sends a conversation back to the replica "
+                    "that holds its history, instead of one that has to recompute it.",
+                    "前缀感知路由（llm-d、Dynamo、SGLang router）把会话送回保存其历史的副本，而不是需要重新计算的副本。"))
     direct = s.cache.capacity_tokens is not None
     target = _target(current)
     if target is not None:
@@ -75,10 +74,11 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                         "--gpu-memory-utilization 0.95 gives vLLM more of each GPU for the KV cache.",
                         "--gpu-memory-utilization 0.95 让 vLLM 把更多显存用于 KV 缓存。"))
     n = s.cluster.replicas
-    out.append(("more_replicas", {"cluster": {"replicas": n * 2}},
-                f"{n * 2} replicas with affinity routing each see half the conversations, so each cache "
-                f"keeps a conversation twice as long.",
-                f"{n * 2} 个副本配合亲和路由，每个副本只接一半会话，缓存可把会话保留两倍时间。"))
+    if s.cluster.routing == "affinity":
+        out.append(("more_replicas", {"cluster": {"replicas": n * 2}},
+                    f"{n * 2} replicas with affinity routing each see half the conversations, so each cache "
+                    f"keeps a conversation twice as long.",
+                    f"{n * 2} 个副本配合亲和路由，每个副本只接一半会话，缓存可把会话保留两倍时间。"))
     if n > 1:
         gpus = s.hardware.num_gpus if s.hardware else 1
         fewer = f"{n - 1} replica serves" if n == 2 else f"{n - 1} replicas serve"

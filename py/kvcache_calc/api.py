@@ -8,87 +8,58 @@ import re
 from typing import Any, Callable
 
 from .advise import advice
-from .evaluate import LevelHits, predict_scenario
+from .evaluate import predict_scenario
 from .fit import fit as _fit_trace
 from .presets import gpu_ids, load_presets, model_ids
 from .replay import replay as _replay_trace
-from .scenario import Scenario, parse_scenario
+from .scenario import parse_scenario
 from .schema import ROUTINGS, schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
 from .simulate import Simulation, simulate_scenario
 
 
-ROUTED_REQUESTS = 20_000  # a routing without a closed form is answered by a simulation this long
-
-
-def _routed(s: Scenario) -> bool:
-    return s.cluster.routing != "affinity" and s.cluster.replicas > 1
-
-
-def predict_any(s: Scenario) -> dict:
-    """The model's prediction; for routings without a closed form, hit rates from a seeded simulation."""
-    if not _routed(s):
-        return predict_scenario(s)
-    sim = simulate_scenario(s, 1, ROUTED_REQUESTS)
-    tokens = list(sim["tier_token_hit_rates"].values())
-    requests = list(sim["tier_request_hit_rates"].values())
-    levels = [LevelHits(sum(tokens[:k + 1]), sum(requests[:k + 1]), sim["follow_up_block_hit_rate"])
-              for k in range(len(tokens))]
-    result = predict_scenario(s, levels, source="simulation")
-    result["token_hit_rate_ci"] = sim["token_hit_rate_ci"]
-    result["request_hit_rate_ci"] = sim["request_hit_rate_ci"]
-    return result
-
-
 def predict(scenario: dict, with_advice: bool = True) -> dict:
     """Every predicted metric for a scenario, and the advisor's list (raises ValueError naming the bad field)."""
     s = parse_scenario(scenario)
-    result = predict_any(s)
+    result = predict_scenario(s)
     if with_advice:
         result["advice"] = advice(s, result)
     return result
 
 
 def analyze(scenario: dict) -> dict:
-    """What the page draws after each change: prediction, curves, swings, tier curve and advice.
-
-    Curves need the closed form: under a routing without one they are left empty.
-    """
+    """What the page draws after each change: prediction, curves, swings, tiers, routings and advice."""
     s = parse_scenario(scenario)
-    current = predict_any(s)
-    closed = not _routed(s)
+    current = predict_scenario(s)
     return {
         "predict": current,
-        "memory_curve": memory_curve(s) if closed else None,
-        "sweeps": [sweep(s, path, points=7) for path in SWEEP_PATHS] if closed else [],
-        "tornado": tornado(s) if closed else None,
-        "tier_curve": tier_curve(s) if closed else None,
+        "memory_curve": memory_curve(s),
+        "sweeps": [sweep(s, path, points=7) for path in SWEEP_PATHS],
+        "tornado": tornado(s),
+        "tier_curve": tier_curve(s),
+        "routing": compare_routing(scenario),
         "advice": advice(s, current),
     }
 
 
-def compare_routing(scenario: dict, seed: int = 1, requests: int | None = None) -> dict:
-    """Hit rates under every routing for this cluster: affinity from the model, the others simulated."""
+def compare_routing(scenario: dict, simulate: bool = False, seed: int = 1, requests: int | None = None) -> dict:
+    """Hit rates of this cluster under every routing, from the model; with `simulate`, also simulated."""
     s = parse_scenario(scenario)
     rows = []
-    for routing in ROUTINGS:
+    for routing in ROUTINGS if s.cluster.replicas > 1 else ("affinity",):
         routed = parse_scenario({**s.raw, "cluster": {**(s.raw.get("cluster") or {}), "routing": routing}})
-        if routing == "affinity":
-            p = predict_scenario(routed)
-            rows.append({"routing": routing, "source": "model", "token_hit_rate": p["token_hit_rate"],
-                         "request_hit_rate": p["request_hit_rate"], "token_hit_rate_ci": None,
-                         "request_hit_rate_ci": None, "ttft_s": p["ttft_s"]})
-            continue
-        if s.cluster.replicas == 1:
-            continue
-        sim = simulate_scenario(routed, _seed(seed), _count("requests", requests) or ROUTED_REQUESTS)
-        rows.append({"routing": routing, "source": "simulation", "token_hit_rate": sim["token_hit_rate"],
-                     "request_hit_rate": sim["request_hit_rate"], "token_hit_rate_ci": sim["token_hit_rate_ci"],
-                     "request_hit_rate_ci": sim["request_hit_rate_ci"], "ttft_s": None})
+        p = predict_scenario(routed)
+        row = {"routing": routing, "token_hit_rate": p["token_hit_rate"], "request_hit_rate": p["request_hit_rate"],
+               "ttft_s": p["ttft_s"], "gpus_saved": p["gpus_saved"]}
+        if simulate:
+            sim = simulate_scenario(routed, _seed(seed), _count("requests", requests) or 20_000)
+            row.update({f"simulated_{k}": sim[k] for k in ("token_hit_rate", "token_hit_rate_ci", "request_hit_rate",
+                                                            "request_hit_rate_ci")})
+        rows.append(row)
     best = rows[0]["token_hit_rate"]
     for row in rows:
         row["token_hit_rate_loss"] = best - row["token_hit_rate"]
-    return {"replicas": s.cluster.replicas, "rows": rows}
+    return {"replicas": s.cluster.replicas, "current": s.cluster.routing, "rows": rows}
 
 
 def simulate(scenario: dict, seed: int = 1, requests: int | None = None,
@@ -100,7 +71,7 @@ def simulate(scenario: dict, seed: int = 1, requests: int | None = None,
 
 
 def _with_prediction(s, result: dict) -> dict:
-    if s.cache.policy != "lru" or _routed(s):
+    if s.cache.policy != "lru":
         return {**result, "prediction": None}
     p = predict_scenario(s)
     keys = ("token_hit_rate", "request_hit_rate", "tier_token_hit_rates", "tier_request_hit_rates")
@@ -183,7 +154,8 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "schema": lambda p: schema(),
     "presets": lambda p: load_presets(),
     "predict": lambda p: predict(_payload_scenario(p), p.get("advice", True) is not False),
-    "compare_routing": lambda p: compare_routing(_payload_scenario(p), p.get("seed", 1), p.get("requests")),
+    "compare_routing": lambda p: compare_routing(_payload_scenario(p), p.get("simulate") is True, p.get("seed", 1),
+                                                 p.get("requests")),
     "tier_curve": lambda p: tier_curve(parse_scenario(_payload_scenario(p))),
     "analyze": lambda p: analyze(_payload_scenario(p)),
     "sweep": lambda p: sweep(parse_scenario(_payload_scenario(p)), p.get("path", ""), p.get("values")),

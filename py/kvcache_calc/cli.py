@@ -58,9 +58,6 @@ def _fmt(value, kind: str) -> str:
 def _table(result: dict) -> str:
     width = max(len(label) for _, label, _ in ROWS)
     lines = []
-    if result.get("hit_rate_source") == "simulation":
-        lines.append(f"(routing \"{result['routing']}\" has no closed form: hit rates from a seeded simulation, "
-                     f"± {result['token_hit_rate_ci'] * 100:.2f} points)")
     lines += [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
     lines += [f"warning: {w['message_en']}" for w in result.get("warnings", [])]
     if len(result.get("tiers", [])) > 1:
@@ -72,11 +69,13 @@ def _table(result: dict) -> str:
             lines.append(f"{t['name']:<7} {t['capacity_tokens']:>14,} tok  {t['token_hit_rate'] * 100:9.2f}%  "
                          f"{t['request_hit_rate'] * 100:11.2f}%  {speed}")
     if result.get("routing_comparison"):
-        lines += ["", "Routing        token hits   request hits  source"]
+        simulated = "simulated_token_hit_rate" in result["routing_comparison"]["rows"][0]
+        lines += ["", "Routing        token hits  request hits" + ("  simulated token hits" if simulated else "")]
         for r in result["routing_comparison"]["rows"]:
-            ci = "" if r["token_hit_rate_ci"] is None else f" ± {r['token_hit_rate_ci'] * 100:.2f}"
-            lines.append(f"{r['routing']:<13} {r['token_hit_rate'] * 100:7.2f}%{ci:<8} {r['request_hit_rate'] * 100:9.2f}%"
-                         f"    {r['source']}")
+            line = f"{r['routing']:<13} {r['token_hit_rate'] * 100:9.2f}%  {r['request_hit_rate'] * 100:11.2f}%"
+            if simulated:
+                line += f"  {r['simulated_token_hit_rate'] * 100:9.2f}% ± {r['simulated_token_hit_rate_ci'] * 100:.2f}"
+            lines.append(line)
     if result.get("advice"):
         lines += ["", "Advice (best first)"]
         for a in result["advice"]:
@@ -148,8 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("predict", help="predict hit rates for a scenario JSON file ('-' for stdin)")
     p.add_argument("scenario")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-routing", action="store_true",
-                   help="skip the comparison of routings (simulated) for clusters of several replicas")
+    p.add_argument("--simulate-routing", action="store_true",
+                   help="check the routing comparison of a cluster of several replicas by simulation")
     p = sub.add_parser("simulate", help="simulate a scenario block by block (seeded)")
     p.add_argument("scenario")
     p.add_argument("--seed", type=int, default=1)
@@ -201,8 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "predict":
             scenario = _read_scenario(args.scenario)
             out = api.predict(scenario)
-            if not args.no_routing and out["replicas"] > 1:
-                out["routing_comparison"] = api.compare_routing(scenario)
+            if out["replicas"] > 1:
+                out["routing_comparison"] = api.compare_routing(scenario, simulate=args.simulate_routing)
             out = api.finite_json(out)
             if not args.json:
                 print(_table(out))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .analytic import LruModel, LruPrediction, ThinkTime
+from .blind_routing import BlindRoutingModel
 from .latency import Concurrency, Roofline, concurrency, roofline
 from .memory import MemoryPlan, plan_memory
 from .scenario import Scenario, WorkloadSpec, normalized
@@ -110,6 +111,21 @@ def lru_prediction(w: WorkloadSpec, block_size: int, blocks: int, rate: float) -
     return LruModel(traffic, blocks, rate, ThinkTime(w.think_dist, w.think_time_s)).predict()
 
 
+@lru_cache(maxsize=256)
+def blind_prediction(w: WorkloadSpec, block_size: int, blocks: int, rate: float, replicas: int) -> LruPrediction:
+    """The model for one of `replicas` replicas that every conversation reaches (prefix-blind routing)."""
+    traffic = build_traffic(w, block_size)
+    return BlindRoutingModel(traffic, blocks, rate, ThinkTime(w.think_dist, w.think_time_s), replicas).predict()
+
+
+def replica_prediction(s: Scenario, blocks: int) -> LruPrediction:
+    """The closed form for one replica of `blocks` blocks under the scenario's routing."""
+    w, b, n = s.workload, s.cache.block_size, s.cluster.replicas
+    if s.cluster.routing == "affinity" or n == 1:
+        return lru_prediction(w, b, blocks, w.arrival_rate / n)
+    return blind_prediction(w, b, blocks, w.arrival_rate, n)
+
+
 @dataclass(frozen=True)
 class LevelHits:
     """Hit rates an LRU of one level's cumulative size gets (tiers up to that level together)."""
@@ -120,36 +136,28 @@ class LevelHits:
 
 
 def model_levels(s: Scenario, cap: ReplicaCapacity) -> list[LevelHits]:
-    """The closed form at every level (affinity routing: each replica sees 1/N of the conversations)."""
+    """The closed form at every level: LRUs of each level's cumulative size under the scenario's routing."""
     if s.cache.policy != "lru":
         raise ValueError(f'cache.policy: "{s.cache.policy}" has no closed form; expected "lru" to predict '
                          f"(simulate answers fifo and lfu)")
-    rate = s.workload.arrival_rate / s.cluster.replicas
     out = []
     for blocks in cap.levels:
-        p = lru_prediction(s.workload, s.cache.block_size, blocks, rate)
+        p = replica_prediction(s, blocks)
         out.append(LevelHits(p.token_hit_rate, p.request_hit_rate, p.follow_up_block_hit_rate))
     return out
 
 
-def predict_scenario(s: Scenario, levels: list[LevelHits] | None = None, source: str = "model") -> dict:
-    """The prediction for a scenario (see docs/model.md); `levels` replaces the model's hit rates.
-
-    Routings other than affinity have no closed form: api.predict passes simulated levels.
-    """
+def predict_scenario(s: Scenario) -> dict:
+    """The closed-form prediction for a scenario (see docs/model.md and docs/planning.md)."""
     w = s.workload
     b = s.cache.block_size
     traffic = build_traffic(w, b)
     cap = replica_capacity(s, traffic)
     plan = cap.plan
-    if levels is None:
-        if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
-            raise ValueError(f'cluster.routing: "{s.cluster.routing}" has no closed form; expected "affinity" '
-                             f"to predict (simulate answers the other routings)")
-        levels = model_levels(s, cap)
+    levels = model_levels(s, cap)
     per_replica_rate = w.arrival_rate / s.cluster.replicas
-    gpu = lru_prediction(w, b, cap.gpu_blocks, per_replica_rate)
-    top = lru_prediction(w, b, cap.levels[-1], per_replica_rate)
+    gpu = replica_prediction(s, cap.gpu_blocks)
+    top = replica_prediction(s, cap.levels[-1])
     hits = levels[-1]
     idle, done = traffic.block_power_sums
 
@@ -168,7 +176,6 @@ def predict_scenario(s: Scenario, levels: list[LevelHits] | None = None, source:
     result = {
         "token_hit_rate": hits.token_hit_rate,
         "request_hit_rate": hits.request_hit_rate,
-        "hit_rate_source": source,
         "tier_token_hit_rates": dict(zip(tier_names, token_by_tier)),
         "tier_request_hit_rates": dict(zip(tier_names, request_by_tier)),
         "ceiling_token_hit_rate": top.ceiling_token_hit_rate,

@@ -1,0 +1,284 @@
+"""Closed form for routers that ignore the prefix (random, round robin, least loaded).
+
+Each request lands on one of N replicas with probability p = 1/N, whatever replica served the
+conversation before. On one replica, a turn that lands there leaves a copy of the conversation's
+history (n_j blocks after turn j) that stays the newest until the conversation's next visit to
+that replica: a geometric number of turns later, or never when the conversation ends first. The
+stack-position argument of analytic.py then holds per replica with two changes:
+
+- D(t), the other conversations' blocks refreshed within t, counts copies whose lifetimes are
+  these gaps between visits (think times summed), not single think times;
+- a follow-up finds the copy its last visit here left, j turns ago with probability p(1-p)^(j-1),
+  after a gap of j think times, and that copy is the history of j turns before: only with j = 1
+  can the whole history hit.
+
+With N = 1 every term reduces to analytic.LruModel.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+from .analytic import CUT_OFFSETS, GAUSS_NODES, GROUPS, LruModel, LruPrediction, ThinkTime, _compress
+from .workload import Traffic
+
+MAX_LAGS = 5000
+STD_NORMAL = NormalDist()
+
+
+class GapSums:
+    """Sums of m think times: S_m ~ Erlang(m, mean) for exponential think times, m x mean when fixed."""
+
+    def __init__(self, think: ThinkTime):
+        self.mean = think.mean
+        self.fixed = think.dist == "fixed" or think.mean == 0.0
+
+    def exceed(self, t: float, count: int) -> list[float]:
+        """[P(S_i > t) ... ] as P_i = P(S_i reaches past the i-th unit of t), i = 1..count: the
+        increments of E[min(S_m, t)] / mean, so that E[min(S_m, t)] = mean x (P_1 + ... + P_m)."""
+        if self.mean == 0.0:
+            return [0.0] * count
+        x = t / self.mean
+        if self.fixed:
+            return [min(1.0, max(0.0, x - i)) for i in range(count)]
+        # exponential: P_i = P(Poisson(x) >= i)
+        out = []
+        tail = -math.expm1(-x)
+        log_pmf = -x
+        for i in range(1, count + 1):
+            out.append(max(tail, 0.0))
+            log_pmf += math.log(x) - math.log(i) if x > 0 else -math.inf
+            tail -= math.exp(log_pmf) if log_pmf > -745 else 0.0
+            if tail <= 1e-17:
+                out.extend([0.0] * (count - i))
+                break
+        return out
+
+    def quantile(self, m: int, v: float) -> float:
+        """z with P(S_m < z) = v."""
+        if self.fixed:
+            return m * self.mean
+        if m == 1:
+            return -self.mean * math.log1p(-v)
+        # Wilson-Hilferty start, then Newton on the Erlang CDF (small m, where the start is rough)
+        k = 1.0 / (9.0 * m)
+        z = m * self.mean * max(1e-6, 1.0 - k + STD_NORMAL.inv_cdf(v) * math.sqrt(k)) ** 3
+        if m >= 10:
+            return z
+        for _ in range(30):
+            x = z / self.mean
+            cdf = 1.0 - _poisson_below(m, x)
+            pdf = math.exp(-x + (m - 1) * math.log(x) - math.lgamma(m)) / self.mean if x > 0 else 0.0
+            if pdf <= 0.0:
+                break
+            step = (cdf - v) / pdf
+            z = max(z - step, z / 10.0)
+            if abs(step) <= 1e-10 * z:
+                break
+        return z
+
+    def cdf(self, m: int, z: float) -> float:
+        """P(S_m < z)."""
+        if self.fixed:
+            return 1.0 if m * self.mean < z else 0.0
+        return max(0.0, 1.0 - _poisson_below(m, z / self.mean))
+
+
+def _poisson_below(m: int, x: float) -> float:
+    """P(Poisson(x) < m)."""
+    if x <= 0.0:
+        return 1.0
+    if x > 700.0:  # e^-x underflows: sum the terms in log space
+        log_x = math.log(x)
+        return min(1.0, sum(math.exp(-x + i * log_x - math.lgamma(i + 1)) for i in range(m)))
+    term = total = math.exp(-x)
+    for i in range(1, m):
+        term *= x / i
+        total += term
+    return min(1.0, total)
+
+
+class BlindRoutingModel(LruModel):
+    """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix."""
+
+    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float, think: ThinkTime,
+                 replicas: int):
+        # arrival_rate: conversations per second over the whole cluster (every replica sees them all)
+        super().__init__(traffic, capacity_blocks, arrival_rate, think)
+        self.p = 1.0 / replicas
+        self.gaps = GapSums(think)
+        spec = traffic.spec
+        self.fixed_turns = spec.turns_dist == "fixed"
+        self.q = 0.0 if self.fixed_turns else 1.0 - 1.0 / spec.turns_mean  # P(another turn)
+        self.a = self.q * (1.0 - self.p)  # another turn, not here
+        reach = [(t.p_reach, t.private_blocks) for t in traffic.turns]
+        self.copy_sums = [sum(w * n ** r for w, n in reach if n > 0) for r in range(4)]
+        if self.fixed_turns:
+            self.turn_blocks = [t.private_blocks for t in traffic.turns]
+
+    # --- D: copies refreshed within t ---------------------------------------------------------
+    def _bracket(self, t: float) -> float:
+        """E[min(L, t)] for a copy's lifetime L (geometric turns: the same for every copy)."""
+        p, a, mean = self.p, self.a, self.gaps.mean
+        none = 1.0 - self.q * p / (1.0 - a) if a < 1.0 else 0.0
+        if mean == 0.0:
+            return none * t
+        x = t / mean
+        if self.gaps.fixed:
+            k = math.floor(x)
+            series = (1.0 - a ** k) / (1.0 - a) + (x - k) * a ** k
+        else:
+            series = -math.expm1(-x * (1.0 - a)) / (1.0 - a)
+        # Σ_m π_m E[min(S_m, t)] with π_m = q p a^(m-1) and E[min(S_m, t)] = mean Σ_{i<=m} P_i
+        return mean * self.q * p / (1.0 - a) * series + none * t
+
+    def _fixed_turn_moments(self, t: float) -> list[float]:
+        """Σ_j n_j^r E[min(L_j, t)] for fixed turns: a copy after turn j has N - j turns left."""
+        p, mean = self.p, self.gaps.mean
+        blocks = self.turn_blocks
+        turns = len(blocks)
+        steps = self.gaps.exceed(t, turns)
+        # bracket_R = mean Σ_{i<=R} P_i ((1-p)^(i-1) - (1-p)^R) + (1-p)^R t, for R = N - j
+        a_sum = b_sum = 0.0
+        brackets = [t]  # R = 0: never touched again here
+        stay = 1.0
+        for i in range(1, turns):
+            a_sum += steps[i - 1] * stay
+            b_sum += steps[i - 1]
+            stay *= 1.0 - p
+            brackets.append(mean * (a_sum - stay * b_sum) + stay * t)
+        out = [0.0] * 4
+        for j, n in enumerate(blocks, start=1):
+            if n <= 0:
+                continue
+            br = brackets[turns - j]
+            for r in range(4):
+                out[r] += n ** r * br
+        return out
+
+    def _moment(self, r: int, t: float) -> float:
+        if self.fixed_turns:
+            return self.lam * self.p * self._fixed_turn_moments(t)[r]
+        return self.lam * self.p * self._bracket(t) * self.copy_sums[r]
+
+    def characteristic_time(self) -> float:
+        target = self.room
+        if target <= 0:
+            return 0.0
+        hi = 1.0
+        while self.mean_other_blocks(hi) < target:
+            hi *= 2.0
+            if hi > 1e15:
+                return math.inf
+        lo = 0.0
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if self.mean_other_blocks(mid) < target:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-12 * hi:
+                break
+        return 0.5 * (lo + hi)
+
+    # --- hits ---------------------------------------------------------------------------------
+    def _lag_groups(self, lag: int) -> tuple[float, list[tuple[float, float]]]:
+        """(weight, groups of copy sizes) of the follow-ups whose last visit here was `lag` turns back."""
+        weight = self.p * (1.0 - self.p) ** (lag - 1)
+        if not self.fixed_turns:
+            # follow-up k reuses the copy of turn k - lag, with P(N >= k) = q^(lag-1) P(N > k - lag)
+            return weight * self.q ** (lag - 1), self.groups
+        turns = len(self.turn_blocks)
+        copies = [(1.0, n) for i, n in enumerate(self.turn_blocks, start=1) if i <= turns - lag and n > 0]
+        return weight, _compress(copies, GROUPS)
+
+    def _blocks_hit(self, z: float, groups: list[tuple[float, float]]) -> float:
+        d = self.other_blocks(z)
+        base, _ = d.survival_stats(self.room)
+        return sum(w * (base - d.survival_stats(self.room - n)[0]) for w, n in groups)
+
+    def _over_gap(self, lag: int, t_char: float, groups: list[tuple[float, float]]) -> float:
+        """E over the gap S_lag of the history blocks the copy still holds."""
+        gaps = self.gaps
+        if gaps.fixed:
+            return self._blocks_hit(lag * gaps.mean, groups)
+        v_t = gaps.cdf(lag, t_char) if math.isfinite(t_char) else 1.0
+        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
+        total = 0.0
+        for lo, hi in zip(cuts, cuts[1:]):
+            if hi <= lo:
+                continue
+            for x, w in GAUSS_NODES:
+                v = min(lo + (hi - lo) * x, 1.0 - 1e-16)
+                total += w * (hi - lo) * self._blocks_hit(gaps.quantile(lag, v), groups)
+        return total
+
+    def predict(self) -> LruPrediction:
+        tr = self.traffic
+        b = tr.block_size
+        s = tr.shared_blocks
+        prompt = tr.prompt_tokens_per_conversation()
+        history_blocks = sum(w * n for w, n in self.follow_ups)
+        t_char = self.characteristic_time()
+        blocks, full = 0.0, self.empty_follow_ups
+        if self.room > 0:
+            # lag 1: the parent's averaging over one think time gives blocks and whole-history hits
+            blocks1, full1 = self._average_over_gaps(t_char)
+            blocks = self.p * blocks1
+            full = self.empty_follow_ups + self.p * (full1 - self.empty_follow_ups)
+            weight_left = 1.0 - self.p
+            quiet = 0
+            for lag in range(2, MAX_LAGS):
+                if weight_left < 1e-9 or (self.fixed_turns and lag >= len(self.turn_blocks)):
+                    break
+                weight, groups = self._lag_groups(lag)
+                weight_left -= self.p * (1.0 - self.p) ** (lag - 1)
+                if not groups or weight <= 0.0:
+                    break
+                got = weight * self._over_gap(lag, t_char, groups)
+                blocks += got
+                quiet = quiet + 1 if got < 1e-7 * blocks else 0
+                if quiet >= 3:
+                    break
+        hit_tokens = b * (min(s, self.c) * tr.mean_turns + blocks)
+        ceiling_tokens = b * (s * tr.mean_turns + history_blocks)
+        occ = self._occupancy(t_char)
+        return LruPrediction(
+            token_hit_rate=min(1.0, hit_tokens / prompt),
+            request_hit_rate=min(1.0, full / tr.mean_turns),
+            ceiling_token_hit_rate=min(1.0, ceiling_tokens / prompt),
+            ceiling_request_hit_rate=min(1.0, (tr.mean_turns - 1.0) / tr.mean_turns),
+            characteristic_time_s=t_char,
+            follow_up_block_hit_rate=min(1.0, blocks / history_blocks) if history_blocks > 0 else 1.0,
+            occupancy_system_prompt=occ[0], occupancy_live=occ[1], occupancy_idle=occ[2],
+            occupancy_finished=occ[3],
+            hit_tokens_per_conversation=hit_tokens,
+            prompt_tokens_per_conversation=prompt,
+        )
+
+    def _occupancy(self, t_char: float) -> tuple[float, float, float, float]:
+        """Shares held by the system prompt and by copies that are touched again here before eviction
+        (live), evicted first (idle), or never touched here again (finished, or gone to other replicas).
+
+        Split only for geometric turns with exponential think times (the gap to the next visit is then
+        exponential); otherwise all copies count as idle.
+        """
+        c = float(self.c)
+        s = min(self.traffic.shared_blocks, self.c)
+        horizon = t_char if math.isfinite(t_char) else 1e15
+        copies = self.mean_other_blocks(horizon)
+        scale = 1.0 / max(c, s + copies)
+        if self.fixed_turns or self.gaps.fixed or self.a >= 1.0:
+            return s * scale, 0.0, copies * scale, 0.0
+        per_copy = self.lam * self.p * self.copy_sums[1]
+        returning = self.q * self.p / (1.0 - self.a)
+        gap = self.gaps.mean / (1.0 - self.a)
+        if math.isfinite(t_char):
+            kept = math.exp(-t_char / gap)
+            live = per_copy * returning * (gap * -math.expm1(-t_char / gap) - t_char * kept)
+            finished = per_copy * (1.0 - returning) * t_char
+        else:
+            live, finished = per_copy * returning * gap, max(0.0, copies - per_copy * returning * gap)
+        idle = max(0.0, copies - live - finished)
+        return s * scale, live * scale, idle * scale, finished * scale
