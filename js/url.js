@@ -2,6 +2,9 @@
 // Pure functions, no DOM: parse(queryString, schema) -> {scenario, notices};
 // encode(scenario, schema) -> queryString. Invalid or unknown parameters become notices
 // ({code, key, value, expected}) that the page shows as text; they never reach the scenario.
+// Tiers below the GPU are one repeated parameter each, `tier=<name>:<size><gb|tok>[:<read GB/s>]`
+// (e.g. tier=cpu:48gb:50, tier=ssd:500000tok), and their policy `tierpol=` (schema.tiers.policy)
+// when it is not the default; the size suffixes are the capacity fields' url_keys.
 
 /** Parameters the page handles itself; the codec skips them silently. */
 export const RESERVED_KEYS = ["lang"];
@@ -11,6 +14,9 @@ const PRESET_PATHS = new Set(["model.preset"]);
 const ALWAYS_ENCODED = new Set(["model.preset", "hardware.gpu"]);
 const MAX_PARAMETERS = 200;
 const MAX_VALUE_LENGTH = 200;
+/** The repeated parameter carrying one tier below the GPU. */
+export const TIER_KEY = "tier";
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function splitPath(path) {
   const dot = path.indexOf(".");
@@ -29,9 +35,31 @@ export function defaultScenario(schema) {
   return scenario;
 }
 
+/** The tier fields ({key: field}) and policy field of the schema; null when it has no tiers. */
+export function tierSchema(schema) {
+  const tiers = schema && schema.tiers;
+  if (!tiers || !Array.isArray(tiers.fields) || !tiers.policy) return null;
+  const fields = {};
+  for (const field of tiers.fields) fields[splitPath(field.path)[1]] = field;
+  return { fields, policy: tiers.policy, max: tiers.max ?? 3, namePattern: new RegExp(tiers.name_pattern || "^[a-z][a-z0-9_-]*$"),
+    readDefaults: tiers.read_defaults || {} };
+}
+
+/** A tier object with its keys in the schema's order (unknown keys after). */
+function canonicalTier(tier, tiers) {
+  if (!tier || typeof tier !== "object" || Array.isArray(tier)) return tier;
+  const ordered = {};
+  for (const key of Object.keys(tiers ? tiers.fields : {})) {
+    if (Object.prototype.hasOwnProperty.call(tier, key)) ordered[key] = tier[key];
+  }
+  for (const [key, value] of Object.entries(tier)) if (!(key in ordered)) ordered[key] = value;
+  return ordered;
+}
+
 /**
- * The same scenario with its keys in schema order (sections, then fields), so equal scenarios
- * serialize to equal JSON. Keys the schema does not know are kept, after the known ones.
+ * The same scenario with its keys in schema order (sections, then fields, then tiers and their
+ * policy), so equal scenarios serialize to equal JSON. Keys the schema does not know are kept,
+ * after the known ones.
  */
 export function canonical(scenario, schema) {
   const out = { version: scenario.version ?? schema.version ?? 1 };
@@ -46,6 +74,11 @@ export function canonical(scenario, schema) {
     for (const [key, value] of Object.entries(body)) if (!(key in ordered)) ordered[key] = value;
     out[section] = ordered;
   }
+  const tiers = tierSchema(schema);
+  if (Object.prototype.hasOwnProperty.call(scenario, "tiers")) {
+    out.tiers = Array.isArray(scenario.tiers) ? scenario.tiers.map((tier) => canonicalTier(tier, tiers)) : scenario.tiers;
+  }
+  if (Object.prototype.hasOwnProperty.call(scenario, "tiers_policy")) out.tiers_policy = scenario.tiers_policy;
   for (const [key, value] of Object.entries(scenario)) if (!(key in out)) out[key] = value;
   return out;
 }
@@ -78,7 +111,7 @@ function decodeValue(field, text) {
     if (PRESET_PATHS.has(field.path) && text === NO_PRESET) return null;
     return (field.choices || []).includes(text) ? text : undefined;
   }
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
+  if (!NUMBER.test(text)) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value)) return undefined;
   if (field.kind === "int" && !Number.isInteger(value)) return undefined;
@@ -87,6 +120,58 @@ function decodeValue(field, text) {
   }
   if (field.maximum !== null && field.maximum !== undefined && value > field.maximum) return undefined;
   return value;
+}
+
+/** What a tier parameter must look like, as data. */
+function tierExpectation(tiers) {
+  return { kind: "tier", max: tiers.max, suffixes: ["capacity_gb", "capacity_tokens"].map((key) => tiers.fields[key].url_key) };
+}
+
+/**
+ * One `tier=` value ("cpu:48gb:50", "ssd:500000tok") as a tier object, or undefined when any
+ * part is malformed or out of its field's range. Only data: nothing in the text is executed.
+ */
+export function decodeTier(text, tiers) {
+  const parts = text.split(":");
+  if (parts.length < 2 || parts.length > 3) return undefined;
+  const name = parts[0].trim();
+  if (!tiers.namePattern.test(name)) return undefined;
+  const size = parts[1].trim().toLowerCase();
+  const tier = { name };
+  let sized = false;
+  for (const key of ["capacity_gb", "capacity_tokens"]) {
+    const field = tiers.fields[key];
+    const suffix = String(field.url_key || "").toLowerCase();
+    if (!suffix || !size.endsWith(suffix)) continue;
+    const value = decodeValue(field, size.slice(0, -suffix.length));
+    if (value === undefined || value === null) return undefined;
+    tier[key] = value;
+    sized = true;
+    break;
+  }
+  if (!sized) return undefined;
+  if (parts.length === 3) {
+    const value = decodeValue(tiers.fields.read_gb_per_s, parts[2].trim());
+    if (value === undefined || value === null) return undefined;
+    tier.read_gb_per_s = value;
+  }
+  return tier;
+}
+
+/** The `tier=` value for a tier object (whatever it holds; parse rejects what is not valid). */
+export function encodeTier(tier, tiers) {
+  if (!tier || typeof tier !== "object") return String(tier);
+  let text = String(tier.name ?? "");
+  for (const key of ["capacity_gb", "capacity_tokens"]) {
+    const value = tier[key];
+    if (value !== undefined && value !== null) {
+      text += `:${encodeValue(value)}${tiers.fields[key].url_key}`;
+      break;
+    }
+  }
+  const read = tier.read_gb_per_s;
+  if (read !== undefined && read !== null) text += `:${encodeValue(read)}`;
+  return text;
 }
 
 function clip(text) {
@@ -101,6 +186,10 @@ export function parse(queryString, schema) {
   const scenario = defaultScenario(schema);
   const notices = [];
   const fieldsByKey = new Map(schema.fields.map((field) => [field.url_key, field]));
+  const tiers = tierSchema(schema);
+  const tierList = [];
+  let tierPolicy;
+  let policyText = null;
   let params;
   try {
     params = new URLSearchParams(typeof queryString === "string" ? queryString : "");
@@ -111,6 +200,21 @@ export function parse(queryString, schema) {
   for (const [key, rawValue] of params) {
     if (++count > MAX_PARAMETERS) break;
     if (RESERVED_KEYS.includes(key)) continue;
+    if (tiers && key === TIER_KEY) {
+      const tier = decodeTier(rawValue, tiers);
+      if (tier === undefined || tierList.length >= tiers.max) {
+        notices.push({ code: "invalid", key, value: clip(rawValue), expected: tierExpectation(tiers) });
+      } else {
+        tierList.push(tier);
+      }
+      continue;
+    }
+    if (tiers && key === tiers.policy.url_key) {
+      const value = decodeValue(tiers.policy, rawValue.trim());
+      if (value === undefined) notices.push({ code: "invalid", key, value: clip(rawValue), expected: expectation(tiers.policy) });
+      else [tierPolicy, policyText] = [value, rawValue];
+      continue;
+    }
     const field = fieldsByKey.get(key);
     if (!field) {
       notices.push({ code: "unknown", key: clip(key), value: clip(rawValue), expected: null });
@@ -125,6 +229,12 @@ export function parse(queryString, schema) {
     if (value === null) delete scenario[section][name];
     else scenario[section][name] = value;
   }
+  if (tierList.length) {
+    scenario.tiers = tierList;
+    scenario.tiers_policy = tierPolicy ?? tiers.policy.default;
+  } else if (tierPolicy !== undefined) {
+    notices.push({ code: "unused", key: tiers.policy.url_key, value: clip(policyText), expected: null });
+  }
   return { scenario: canonical(scenario, schema), notices };
 }
 
@@ -134,8 +244,9 @@ function encodeValue(value) {
 
 /**
  * The query string (without "?") for a scenario: preset and GPU always, then every field whose
- * value differs from its default, in schema order. parse(encode(s)).scenario equals s for any
- * scenario whose values are valid.
+ * value differs from its default, in schema order, then one `tier=` per tier and `tierpol=` when
+ * it is not the default. parse(encode(s)).scenario equals s for any scenario whose values are
+ * valid (a scenario with tiers carries tiers_policy, as parse and the form write it).
  */
 export function encode(scenario, schema) {
   const params = new URLSearchParams();
@@ -149,5 +260,15 @@ export function encode(scenario, schema) {
     if (!ALWAYS_ENCODED.has(field.path) && hasDefault && value === field.default) continue;
     params.append(field.url_key, encodeValue(value));
   }
-  return params.toString();
+  const tiers = tierSchema(schema);
+  if (tiers && Array.isArray(scenario.tiers) && scenario.tiers.length) {
+    for (const tier of scenario.tiers) params.append(TIER_KEY, encodeTier(tier, tiers));
+    const policy = scenario.tiers_policy;
+    if (policy !== undefined && policy !== null && policy !== tiers.policy.default) {
+      params.append(tiers.policy.url_key, encodeValue(policy));
+    }
+  }
+  // ":" is allowed in a query and reads better than %3A ("tier=cpu:48gb:50"); URLSearchParams
+  // decodes both. "%3A" in the output can only be an encoded ":" (a literal "%" becomes "%25").
+  return params.toString().replaceAll("%3A", ":");
 }

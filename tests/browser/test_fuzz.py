@@ -46,14 +46,33 @@ def random_form_state(rng: random.Random, schema: dict) -> dict[str, str]:
     return state
 
 
+def random_tier(rng: random.Random) -> str:
+    """A `tier=` value: mostly well-formed, sometimes broken in one part."""
+    name = rng.choice(["cpu", "ssd", "dram", "nvme", "x1", "CPU", "", "a" * 30, "<b>", "__proto__", "cpu:cpu"])
+    size = rng.choice([f"{rng.uniform(0.001, 2000):.3f}gb", f"{rng.randint(1, 10**7)}tok", "0gb", "-5gb", "1.5tok",
+                       "gb", "12", "1e999gb", "5GB", "7Tok"])
+    parts = [name, size]
+    if rng.random() < 0.5:
+        parts.append(rng.choice([f"{rng.uniform(0.1, 100):.2f}", "0", "-1", "abc", ""]))
+    if rng.random() < 0.05:
+        parts.append("9")
+    return ":".join(parts)
+
+
 def random_query(rng: random.Random, schema: dict) -> str:
+    tier_policy = schema["tiers"]["policy"]
     keys = [f["url_key"] for f in schema["fields"]] + ["lang", "bogus", "__proto__", "constructor", "", "x" * 300]
+    keys += ["tier"] * 6 + [tier_policy["url_key"]] * 2
     parts = []
     for _ in range(rng.randint(0, 8)):
         key = rng.choice(keys)
         field = next((f for f in schema["fields"] if f["url_key"] == key), None)
+        if key == tier_policy["url_key"]:
+            field = tier_policy
         roll = rng.random()
-        if roll < 0.4:
+        if key == "tier" and roll >= 0.2:
+            value = random_tier(rng)
+        elif roll < 0.4:
             value = rng.choice(PAYLOADS)
         elif field is not None and field["kind"] == "enum":
             value = rng.choice(field["choices"] + ["custom", "CUSTOM", "h100"])
@@ -149,6 +168,20 @@ def test_fuzzed_query_strings_parse_safely(booted, page, schema):
                     const [section, key] = field.path.split('.');
                     const value = scenario[section][key];
                     if (value !== undefined && !valid(field, value)) problems.push({ query, path: field.path, value });
+                }
+                const tierFields = Object.fromEntries(schema.tiers.fields.map((f) => [f.path.split('.')[1], f]));
+                const pattern = new RegExp(schema.tiers.name_pattern);
+                if (scenario.tiers !== undefined) {
+                    if (!Array.isArray(scenario.tiers) || !scenario.tiers.length || scenario.tiers.length > schema.tiers.max
+                        || !valid(schema.tiers.policy, scenario.tiers_policy)) problems.push({ query, tiers: scenario.tiers });
+                    for (const tier of scenario.tiers || []) {
+                        const sizes = ['capacity_gb', 'capacity_tokens'].filter((k) => k in tier);
+                        const ok = pattern.test(tier.name) && sizes.length === 1
+                            && Object.entries(tier).every(([k, v]) => k === 'name' || (tierFields[k] && valid(tierFields[k], v)));
+                        if (!ok) problems.push({ query, tier });
+                    }
+                } else if (scenario.tiers_policy !== undefined) {
+                    problems.push({ query, policyWithoutTiers: scenario.tiers_policy });
                 }
                 const again = parse(encode(scenario, schema), schema);
                 if (JSON.stringify(again.scenario) !== JSON.stringify(scenario) || again.notices.length) {
