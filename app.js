@@ -7,6 +7,7 @@ import { buildForm, modelFieldsFromHfConfig } from "./js/form.js";
 import { encode, parse } from "./js/url.js";
 import { CalculatorClient } from "./js/worker-client.js";
 import { ResultsView, VerifyView } from "./js/results.js";
+import { RoutingView } from "./js/routing.js";
 import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
 import { initTracePanel } from "./js/trace-panel.js";
@@ -14,11 +15,13 @@ import { initTracePanel } from "./js/trace-panel.js";
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
 const ANALYSIS_DELAY_MS = 300;
-const PLACEHOLDER_SOURCES = new Set(["model.preset", "hardware.gpu", "hardware.num_gpus"]);
+/** Fields whose change alters other fields' placeholders (preset values, the GPU's figures). */
+const PLACEHOLDER_SOURCES = new Set(["model.preset", "model.weight_dtype", "hardware.gpu", "hardware.num_gpus"]);
 /** Verify by simulation: block touches per `simulate_step` call (one worker round trip each). */
 const SIMULATION_TOUCHES_PER_STEP = 300_000;
 const SIMULATION_SEED = 1;
 const SIMULATION_DEFAULT_REQUESTS = 20_000;
+const ROUTING_SEED = 1;
 
 const byId = (id) => document.getElementById(id);
 
@@ -43,6 +46,9 @@ const page = {
   policyNote: null,
   simulation: null, // the run in progress: {scenario, key, run, stopped}
   simulationResult: null, // the last finished run: {key, result}
+  routing: null, // RoutingView
+  routingRun: null, // key of the scenario whose compare_routing is in flight
+  routingResult: null, // the last comparison: {key, result}
 };
 
 const scenarioKey = (scenario) => JSON.stringify(scenario);
@@ -83,6 +89,7 @@ function showBootError(message) {
 
 function expectedText(expected) {
   if (!expected) return "";
+  if (expected.kind === "tier") return t("expected_tier", { max: expected.max, gb: expected.suffixes?.[0] ?? "gb", tok: expected.suffixes?.[1] ?? "tok" });
   if (expected.kind === "enum") return t("expected_one_of", { choices: expected.choices.join(", ") });
   const parts = [t(expected.kind === "int" ? "expected_integer" : "expected_number")];
   if (expected.minimum !== null) {
@@ -98,9 +105,9 @@ function renderNotices() {
     const item = document.createElement("li");
     item.className = "notice";
     item.dataset.code = notice.code;
-    item.textContent = notice.code === "unknown"
-      ? t("notice_unknown", { key: notice.key })
-      : t("notice_invalid", { key: notice.key, value: notice.value, expected: expectedText(notice.expected) });
+    if (notice.code === "unknown") item.textContent = t("notice_unknown", { key: notice.key });
+    else if (notice.code === "unused") item.textContent = t("notice_unused", { key: notice.key, value: notice.value });
+    else item.textContent = t("notice_invalid", { key: notice.key, value: notice.value, expected: expectedText(notice.expected) });
     return item;
   }));
 }
@@ -145,6 +152,7 @@ function showScenario(scenario) {
   page.scenario = scenario;
   byId("scenario-json").textContent = JSON.stringify(scenario, null, 2);
   simulationScenarioChanged(scenario);
+  routingScenarioChanged(scenario);
 }
 
 function setScenarioFromForm(changedPath) {
@@ -159,15 +167,18 @@ function loadScenarioIntoForm(scenario) {
   showScenario(page.form.read());
 }
 
+const isPlainObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * The scenario with an advice patch applied, as Python's advise.apply_patch does: an object value
+ * merges into that section; anything else (a list such as "tiers", a string such as
+ * "tiers_policy") replaces the top-level key.
+ */
 function applyPatch(scenario, patch) {
   const next = structuredClone(scenario);
-  for (const [section, body] of Object.entries(patch || {})) {
-    if (!body || typeof body !== "object") continue;
-    next[section] = next[section] && typeof next[section] === "object" ? next[section] : {};
-    for (const [key, value] of Object.entries(body)) {
-      if (value === null) delete next[section][key];
-      else next[section][key] = value;
-    }
+  for (const [key, value] of Object.entries(patch || {})) {
+    if (isPlainObject(value)) next[key] = { ...(isPlainObject(next[key]) ? next[key] : {}), ...structuredClone(value) };
+    else next[key] = structuredClone(value);
   }
   return next;
 }
@@ -175,7 +186,7 @@ function applyPatch(scenario, patch) {
 // --- calculation -----------------------------------------------------------------------------
 //
 // Each update asks Python twice, for the same scenario: `predict` (milliseconds) puts the numbers
-// on screen at once; `analyze` (prediction + curves + swings + suggestions, much slower) follows
+// on screen at once; `analyze` (prediction + curves + swings + advice, much slower) follows
 // after a short pause in editing, one at a time, always for the newest scenario. Both results
 // are Python's; an answer for a scenario that is no longer current is dropped.
 
@@ -255,7 +266,8 @@ async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {
   window.clearTimeout(page.analysisTimer);
   const requestNumber = ++page.requestCounter;
   setBusy({ numbers: true, analysis: true });
-  const reply = await page.client.call("predict", { scenario });
+  // The fast path skips the advisor: its list comes with the analysis.
+  const reply = await page.client.call("predict", { scenario, advice: false });
   if (requestNumber !== page.requestCounter) return; // a newer request is on its way
   clearCalculationError();
   if (!reply.ok) {
@@ -291,6 +303,7 @@ async function requestAnalysis(requestNumber, scenario) {
       page.lastAnalysisScenario = scenario;
       page.results.renderAnalysis(reply.result);
       drawCharts();
+      if ("routing" in reply.result) page.routing.showAnalysis(reply.result.routing);
       if (!page.firstAnalysisShown) performance.mark("kvcache:first-analysis");
       page.firstAnalysisShown = true;
     } else {
@@ -316,8 +329,28 @@ function simulationOverlay() {
   return shown.result;
 }
 
+/**
+ * Under a routing without a closed form (not affinity, several replicas) Python sends no curves:
+ * their figures are hidden and a note says why.
+ */
 function drawCharts() {
-  if (page.lastAnalysis) page.charts.draw(page.lastAnalysis, { simulation: simulationOverlay() });
+  const analysis = page.lastAnalysis;
+  if (!analysis) return;
+  const curves = Boolean(analysis.memory_curve);
+  byId("charts").dataset.curves = curves ? "model" : "none";
+  byId("curves-note").hidden = curves;
+  if (!curves) {
+    const routing = analysis.predict?.routing ?? "";
+    byId("curves-note").textContent = t("curves_need_affinity", { routing: routing ? t(`routing_${routing}`) : "" });
+  }
+  for (const figure of document.querySelectorAll("#charts figure[data-figure]")) {
+    const name = figure.dataset.figure;
+    const drawn = name === "sweeps" ? (analysis.sweeps || []).length > 0 : Boolean(analysis[name]);
+    figure.hidden = !drawn;
+  }
+  const tierCaption = byId("chart-tier-title");
+  tierCaption.textContent = t("chart_tier", { tier: String(analysis.tier_curve?.tier ?? "cpu") });
+  page.charts.draw(analysis, { simulation: simulationOverlay() });
 }
 
 /** "Requests to simulate": an integer goes as a number, anything else as typed (Python names it). */
@@ -389,6 +422,49 @@ function simulationScenarioChanged(scenario) {
   }
 }
 
+// --- routing comparison ----------------------------------------------------------------------
+//
+// One `compare_routing` call on demand (a few seconds: three of its four rows are simulations).
+// An answer for a scenario that is no longer the form's is dropped, and the box says so.
+
+async function compareRouting() {
+  if (page.routingRun !== null) return;
+  const scenario = page.scenario;
+  const key = scenarioKey(scenario);
+  page.routingRun = key;
+  page.routingResult = null;
+  page.routing.busy();
+  const reply = await page.client.call("compare_routing", { scenario, seed: ROUTING_SEED, simulate: true });
+  if (page.routingRun !== key) return; // the scenario changed meanwhile (already shown as outdated)
+  page.routingRun = null;
+  if (!reply.ok) {
+    page.routing.showError(reply.error.message);
+    return;
+  }
+  page.routingResult = { key, result: reply.result };
+  page.routing.showResult(reply.result);
+}
+
+function routingScenarioChanged(scenario) {
+  if (!page.routing) return;
+  const key = scenarioKey(scenario);
+  const replicas = scenario?.cluster?.replicas;
+  page.routing.setReplicas(replicas === undefined ? 1 : replicas);
+  if (page.routingRun !== null && page.routingRun !== key) {
+    page.routingRun = null;
+    page.routing.outdated();
+  }
+  if (page.routingResult && page.routingResult.key !== key) {
+    page.routingResult = null;
+    page.routing.resultOutdated();
+  }
+}
+
+/** The comparison on screen when it belongs to `scenario` (for the exports). */
+function routingFor(scenario) {
+  return page.routingResult && page.routingResult.key === scenarioKey(scenario) ? page.routingResult.result : null;
+}
+
 // --- language --------------------------------------------------------------------------------
 
 function relabelPage() {
@@ -399,6 +475,7 @@ function relabelPage() {
   page.form.refresh(page.scenario);
   page.results.relabel();
   page.verify.relabel();
+  page.routing.relabel();
   renderPolicyNote();
   drawCharts();
 }
@@ -472,8 +549,12 @@ function wireEvents() {
   byId("language-switch").addEventListener("click", switchLanguage);
   byId("copy-link").addEventListener("click", () => copyText(window.location.href));
   byId("copy-scenario").addEventListener("click", () => copyText(JSON.stringify(page.scenario, null, 2)));
-  byId("download-json").addEventListener("click", () => exportJson(page.lastAnalysisScenario ?? page.scenario, page.lastAnalysis));
-  byId("download-csv").addEventListener("click", () => exportCsv(page.lastAnalysisScenario ?? page.scenario, page.lastAnalysis));
+  const exported = () => {
+    const scenario = page.lastAnalysisScenario ?? page.scenario;
+    return [scenario, page.lastAnalysis, { routing: routingFor(scenario) }];
+  };
+  byId("download-json").addEventListener("click", () => exportJson(...exported()));
+  byId("download-csv").addEventListener("click", () => exportCsv(...exported()));
   for (const button of document.querySelectorAll("button[data-png]")) {
     button.addEventListener("click", () => {
       const canvas = document.querySelector(`canvas[data-chart="${button.dataset.png}"]`);
@@ -483,10 +564,12 @@ function wireEvents() {
   page.form.configPaste?.button.addEventListener("click", fillFromHfConfig);
   byId("verify-start").addEventListener("click", startVerification);
   byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
+  byId("routing-start").addEventListener("click", compareRouting);
 }
 
-function applySuggestion(suggestion) {
-  const scenario = applyPatch(page.scenario, suggestion.change);
+/** An advice item's (or the trace fit's) "apply": patch the scenario, fill the form, push the link, recalculate. */
+function applyAdvice(item) {
+  const scenario = applyPatch(page.scenario, item.change);
   loadScenarioIntoForm(scenario);
   updateAddress(page.scenario, "push");
   calculate(page.scenario);
@@ -502,16 +585,22 @@ async function main() {
   const [schema, presets] = await Promise.all([fetchJson("schema.json"), fetchJson("presets.json")]);
   page.schema = schema;
   page.form = buildForm(byId("form-fields"), schema, presets);
-  page.results = new ResultsView(byId("results"), { onApplySuggestion: applySuggestion });
+  page.results = new ResultsView(byId("results"), { onApplyAdvice: applyAdvice });
   page.verify = new VerifyView(byId("verify"));
   page.charts = new ChartPanel({
     memoryCanvas: byId("chart-memory"),
     sweepsContainer: byId("chart-sweeps"),
     tornadoCanvas: byId("chart-tornado"),
+    tierCanvas: byId("chart-tier"),
+    routingCanvas: byId("chart-routing"),
     onPng: exportPng,
   });
+  page.routing = new RoutingView(byId("routing-compare"), {
+    onDraw: (result) => page.charts.drawRouting(result),
+    onClear: () => page.charts.dropChart("routing"),
+  });
   initTracePanel(byId("trace-panel"), { client: page.client, schema, getScenario: () => page.scenario,
-    onUseScenario: (fitted) => applySuggestion({ change: fitted }) });
+    onUseScenario: (fitted) => applyAdvice({ change: fitted }) });
   const { scenario, notices } = parse(window.location.search, schema);
   page.notices = notices;
   renderNotices();

@@ -85,13 +85,57 @@ function simulatedDatasets(x, simulation) {
   return datasets;
 }
 
+/**
+ * Chart.js plugin: 95% interval whiskers on bars. A dataset's `intervals[i]` is Python's
+ * half-width for bar i (null: none); the whisker spans value ± half-width, drawn with the scale.
+ */
+const intervalWhiskers = {
+  id: "intervalWhiskers",
+  afterDatasetsDraw(chart) {
+    const { ctx } = chart;
+    const scale = chart.scales.y;
+    chart.data.datasets.forEach((dataset, datasetIndex) => {
+      const intervals = dataset.intervals;
+      if (!Array.isArray(intervals) || !chart.isDatasetVisible(datasetIndex)) return;
+      chart.getDatasetMeta(datasetIndex).data.forEach((bar, index) => {
+        const value = finiteOrNull(dataset.data[index]);
+        const halfWidth = finiteOrNull(intervals[index]);
+        if (value === null || halfWidth === null) return;
+        const low = scale.getPixelForValue(value - halfWidth);
+        const high = scale.getPixelForValue(value + halfWidth);
+        const cap = Math.min(8, (bar.width || 16) / 3);
+        ctx.save();
+        ctx.strokeStyle = COLORS.current;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(bar.x, low);
+        ctx.lineTo(bar.x, high);
+        ctx.moveTo(bar.x - cap, low);
+        ctx.lineTo(bar.x + cap, low);
+        ctx.moveTo(bar.x - cap, high);
+        ctx.lineTo(bar.x + cap, high);
+        ctx.stroke();
+        ctx.restore();
+      });
+    });
+  },
+};
+
 export class ChartPanel {
-  constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, onPng = () => {} }) {
+  constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, tierCanvas, routingCanvas, onPng = () => {} }) {
     this.onPng = onPng;
     this.memoryCanvas = memoryCanvas;
     this.sweepsContainer = sweepsContainer;
     this.tornadoCanvas = tornadoCanvas;
+    this.tierCanvas = tierCanvas;
+    this.routingCanvas = routingCanvas;
     this.charts = new Map(); // name -> Chart
+  }
+
+  /** Remove a chart that has nothing to draw (its figure is hidden by the caller). */
+  dropChart(name) {
+    this.charts.get(name)?.destroy();
+    this.charts.delete(name);
   }
 
   /** Every chart as [name, canvas] for PNG export. */
@@ -116,9 +160,72 @@ export class ChartPanel {
 
   /** `simulation`: a finished simulation of the same scenario (drawn on the memory chart) or null. */
   draw(analysis, { simulation = null } = {}) {
-    this.drawMemoryCurve(analysis, simulation);
+    if (analysis.memory_curve) this.drawMemoryCurve(analysis, simulation);
+    else this.dropChart("memory");
     this.drawSweeps(analysis.sweeps || []);
-    this.drawTornado(analysis.tornado);
+    if (analysis.tornado) this.drawTornado(analysis.tornado);
+    else this.dropChart("tornado");
+    if (analysis.tier_curve && this.tierCanvas) this.drawTierCurve(analysis.tier_curve);
+    else this.dropChart("tier");
+  }
+
+  /**
+   * Hit rates against the size of the first tier below the GPU (a CPU tier when there is none):
+   * the total token and request hit rates, the GPU's share, and this scenario's point.
+   */
+  drawTierCurve(curve) {
+    const rows = curve.points || [];
+    const datasets = [
+      lineDataset(t("series_token"), points(rows, "x", "token_hit_rate"), COLORS.token),
+      lineDataset(t("series_request"), points(rows, "x", "request_hit_rate"), COLORS.request),
+      lineDataset(t("series_gpu_token"), points(rows, "x", "gpu_token_hit_rate"), COLORS.seed, { borderDash: [6, 4] }),
+    ];
+    const current = curve.current || {};
+    const currentX = finiteOrNull(current.x);
+    if (currentX !== null && finiteOrNull(current.token_hit_rate) !== null) {
+      datasets.push({ type: "scatter", label: t("series_current"), data: [{ x: currentX, y: current.token_hit_rate }],
+        borderColor: COLORS.current, backgroundColor: COLORS.current, pointRadius: 5, pointStyle: "circle", role: "current" });
+    }
+    const byGb = curve.x_unit === "GB";
+    const options = baseOptions(t(byGb ? "axis_tier_gb" : "axis_tier_tokens", { tier: String(curve.tier ?? "") }));
+    options.scales.x.ticks = { maxTicksLimit: 8, callback: (value) => plain(value) };
+    this.replaceChart("tier", this.tierCanvas, { type: "line", data: { datasets }, options });
+  }
+
+  /**
+   * A routing comparison's rows as grouped bars (token and request hit rate per routing, and the
+   * simulated ones when present) with Python's 95% half-widths as whiskers.
+   */
+  drawRouting(comparison) {
+    const rows = comparison.rows || [];
+    const labels = rows.map((row) => t(`routing_${row.routing}`));
+    const bars = (key, color, label) => ({
+      label: t(label), data: rows.map((row) => finiteOrNull(row[key])), backgroundColor: color,
+      intervals: rows.map((row) => finiteOrNull(row[`${key}_ci`])), role: key,
+    });
+    const options = {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: {
+        legend: { position: "bottom", labels: { boxWidth: 12 } },
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.raw)}` } },
+      },
+      scales: {
+        y: { min: 0, max: 1, title: { display: true, text: t("axis_hit_rate") }, ticks: { callback: (value) => percent(value, 0) } },
+      },
+    };
+    const datasets = [bars("token_hit_rate", COLORS.token, "series_token"), bars("request_hit_rate", COLORS.request, "series_request")];
+    if (rows.some((row) => row.simulated_token_hit_rate !== undefined)) {
+      datasets.push(bars("simulated_token_hit_rate", COLORS.simToken, "series_sim_token"),
+        bars("simulated_request_hit_rate", COLORS.simRequest, "series_sim_request"));
+    }
+    this.replaceChart("routing", this.routingCanvas, {
+      type: "bar",
+      data: { labels, datasets },
+      options,
+      plugins: [intervalWhiskers],
+    });
   }
 
   /** Hit rates against memory per GPU (or against cache tokens when the capacity is given). */

@@ -13,8 +13,11 @@ function download(filename, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function exportJson(scenario, analysis) {
-  const text = JSON.stringify({ scenario, result: analysis }, null, 2);
+/** `extra.routing`: the routing comparison of the same scenario, when one was run. */
+export function exportJson(scenario, analysis, extra = {}) {
+  const body = { scenario, result: analysis };
+  if (extra.routing) body.routing_comparison = extra.routing;
+  const text = JSON.stringify(body, null, 2);
   download("kvcache-scenario.json", new Blob([text], { type: "application/json" }));
 }
 
@@ -23,11 +26,24 @@ function csvCell(value) {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** Rows "kind,key,value": every scenario field, then every scalar of the prediction. */
-export function csvText(scenario, analysis) {
+const isScalar = (value) => value === null || typeof value !== "object";
+
+/**
+ * Rows "kind,key,value": every scenario field (tiers as tiers.<i>.<key>), every scalar of the
+ * prediction, each tier's figures, the advice and the routing comparison (when run).
+ */
+export function csvText(scenario, analysis, extra = {}) {
   const rows = [["kind", "key", "value"]];
   for (const [section, body] of Object.entries(scenario)) {
-    if (body && typeof body === "object") {
+    if (Array.isArray(body)) {
+      body.forEach((item, index) => {
+        if (item && typeof item === "object") {
+          for (const [key, value] of Object.entries(item)) rows.push(["scenario", `${section}.${index}.${key}`, value]);
+        } else {
+          rows.push(["scenario", `${section}.${index}`, item]);
+        }
+      });
+    } else if (body && typeof body === "object") {
       for (const [key, value] of Object.entries(body)) rows.push(["scenario", `${section}.${key}`, value]);
     } else {
       rows.push(["scenario", section, body]);
@@ -35,17 +51,30 @@ export function csvText(scenario, analysis) {
   }
   const predict = (analysis && analysis.predict) || {};
   for (const [key, value] of Object.entries(predict)) {
-    if (value === null || typeof value !== "object") rows.push(["result", key, value]);
+    if (isScalar(value)) rows.push(["result", key, value]);
   }
-  for (const suggestion of (analysis && analysis.suggestions) || []) {
-    rows.push(["suggestion", `${suggestion.id}.token_hit_rate`, suggestion.token_hit_rate]);
-    rows.push(["suggestion", `${suggestion.id}.request_hit_rate`, suggestion.request_hit_rate]);
+  for (const tier of Array.isArray(predict.tiers) ? predict.tiers : []) {
+    for (const [key, value] of Object.entries(tier)) {
+      if (key !== "name" && isScalar(value)) rows.push(["tier", `${tier.name}.${key}`, value]);
+    }
+  }
+  for (const warning of predict.warnings || []) rows.push(["warning", warning.code, warning.message_en]);
+  for (const item of (analysis && analysis.advice) || []) {
+    for (const [key, value] of Object.entries(item)) {
+      if (key !== "id" && key !== "why_zh") rows.push(["advice", `${item.id}.${key}`, value]);
+    }
+  }
+  const routing = extra.routing || (analysis && analysis.routing) || null;
+  for (const row of (routing && routing.rows) || []) {
+    for (const [key, value] of Object.entries(row)) {
+      if (key !== "routing") rows.push(["routing", `${row.routing}.${key}`, value]);
+    }
   }
   return rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
-export function exportCsv(scenario, analysis) {
-  download("kvcache-results.csv", new Blob([csvText(scenario, analysis)], { type: "text/csv" }));
+export function exportCsv(scenario, analysis, extra = {}) {
+  download("kvcache-results.csv", new Blob([csvText(scenario, analysis, extra)], { type: "text/csv" }));
 }
 
 export function exportPng(name, canvas) {

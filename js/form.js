@@ -4,9 +4,13 @@
 
 import { fieldText, t } from "./i18n.js";
 import { canonical, defaultScenario } from "./url.js";
+import { buildTiersEditor, numberOrText } from "./tiers.js";
 
-/** Order of the form's sections (the schema's own order puts cache before traffic). */
-const SECTION_ORDER = ["model", "hardware", "workload", "cache", "cluster"];
+/**
+ * Order of the form's sections (the schema's own order puts cache before traffic); "tiers" is
+ * the offload-tier list editor (js/tiers.js), built from schema.tiers.
+ */
+const SECTION_ORDER = ["model", "hardware", "workload", "cache", "tiers", "cluster", "latency"];
 const MODEL_GROUPS = {
   dtypes: ["weight_dtype", "kv_dtype"],
   parameters: ["params_b", "active_params_b", "weights_gib"],
@@ -81,13 +85,18 @@ export function buildForm(container, schema, presets) {
     return row;
   }
 
-  const sections = [...SECTION_ORDER.filter((s) => schema.sections.includes(s)),
+  const tiersEditor = schema.tiers ? buildTiersEditor(schema.tiers) : null;
+  const sections = [...SECTION_ORDER.filter((s) => schema.sections.includes(s) || (s === "tiers" && tiersEditor)),
     ...schema.sections.filter((s) => !SECTION_ORDER.includes(s))];
   const sectionTitles = new Map();
   const groupTitles = new Map();
   let configBox = null;
 
   for (const section of sections) {
+    if (section === "tiers") {
+      container.append(tiersEditor.root);
+      continue;
+    }
     const legend = element("legend");
     sectionTitles.set(section, legend);
     const fieldset = element("fieldset", { className: `section section-${section}`, dataset: { section } }, [legend]);
@@ -152,9 +161,16 @@ export function buildForm(container, schema, presets) {
       const value = preset ? presets.models?.[preset]?.[key] : undefined;
       return value === null ? undefined : value;
     }
-    if (section === "hardware" && key === "memory_gib") {
-      const gpu = scenario?.hardware?.gpu;
-      return gpu ? presets.gpus?.[gpu]?.memory_gib : undefined;
+    if (section === "hardware" && ["memory_gib", "tflops", "hbm_tb_per_s"].includes(key)) {
+      const gpu = presets.gpus?.[scenario?.hardware?.gpu];
+      if (!gpu) return undefined;
+      if (key === "memory_gib") return gpu.memory_gib;
+      if (key === "hbm_tb_per_s") return gpu.bandwidth_tb_s;
+      // Python's rule (latency.py): FP8 figures for 8-bit or narrower weights when the GPU has them.
+      const preset = scenario?.model?.preset;
+      const dtype = scenario?.model?.weight_dtype ?? (preset ? presets.models?.[preset]?.weight_dtype : undefined);
+      const eightBit = ["fp8", "int8", "int4", "fp4"].includes(dtype) && gpu.fp8_tflops;
+      return eightBit ? gpu.fp8_tflops : gpu.bf16_tflops;
     }
     if (field.path === "hardware.tensor_parallel") return scenario?.hardware?.num_gpus;
     return undefined;
@@ -164,6 +180,7 @@ export function buildForm(container, schema, presets) {
   function refresh(scenario) {
     for (const [section, legend] of sectionTitles) legend.textContent = t(`section_${section}`);
     for (const [group, title] of groupTitles) title.textContent = t(`group_${group}`);
+    tiersEditor?.refresh();
     if (configBox) {
       configBox.summary.textContent = t("hf_config_label");
       configBox.textarea.placeholder = t("hf_config_placeholder");
@@ -191,12 +208,13 @@ export function buildForm(container, schema, presets) {
     const text = input.value.trim();
     if (text === "") return undefined;
     if (field.kind === "enum") return text;
-    const number = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
-    // An unreadable entry goes to Python as typed, so its error names the field and range.
-    return Number.isFinite(number) ? number : text;
+    return numberOrText(text);
   }
 
-  /** The scenario the form describes: defaults, overridden by every non-empty input. */
+  /**
+   * The scenario the form describes: defaults, overridden by every non-empty input; `tiers` and
+   * `tiers_policy` only when the tier list has rows.
+   */
   function read() {
     const scenario = defaultScenario(schema);
     for (const row of rows.values()) {
@@ -205,11 +223,19 @@ export function buildForm(container, schema, presets) {
       if (value !== undefined) scenario[section][key] = value;
       else if (row.field.path === "model.preset") delete scenario[section][key];
     }
+    if (tiersEditor) {
+      const { tiers, policy } = tiersEditor.read();
+      if (tiers.length) {
+        scenario.tiers = tiers;
+        scenario.tiers_policy = policy;
+      }
+    }
     return canonical(scenario, schema);
   }
 
   /** Put a scenario into the form (absent fields become empty inputs). */
   function write(scenario) {
+    tiersEditor?.write(scenario);
     for (const row of rows.values()) {
       const [section, key] = splitPath(row.field.path);
       const value = scenario?.[section]?.[key];
@@ -224,6 +250,7 @@ export function buildForm(container, schema, presets) {
   }
 
   function clearErrors() {
+    tiersEditor?.clearErrors();
     for (const row of rows.values()) {
       row.error.textContent = "";
       row.input.classList.remove("invalid");
@@ -234,6 +261,7 @@ export function buildForm(container, schema, presets) {
 
   /** Mark the input named by error.field; false when no input has that name. */
   function showError(error) {
+    if (tiersEditor?.showError(error)) return true;
     const row = error && error.field ? rows.get(error.field) : undefined;
     if (!row) return false;
     row.error.textContent = error.message;
@@ -245,7 +273,7 @@ export function buildForm(container, schema, presets) {
 
   return {
     read, write, refresh, clearErrors, showError,
-    fieldInput: (path) => rows.get(path)?.input,
+    fieldInput: (path) => rows.get(path)?.input ?? tiersEditor?.fieldInput(path),
     configPaste: configBox,
   };
 }

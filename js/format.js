@@ -53,6 +53,31 @@ export function seconds(value) {
   return value >= 100 ? `${integer(value)} s` : `${fixed(value, 1)} s`;
 }
 
+/** A duration: milliseconds below a second ("159 ms"), else seconds. */
+export function duration(value) {
+  if (!isNumber(value)) return MISSING;
+  const size = Math.abs(value);
+  if (size === 0) return "0 ms";
+  if (size < 1e-3) return `${fixed(value * 1e6, size < 1e-5 ? 2 : 1)} µs`;
+  if (size < 1) return `${fixed(value * 1e3, size < 0.01 ? 2 : size < 0.1 ? 1 : 0)} ms`;
+  return seconds(value);
+}
+
+/** A (fractional) number of GPUs. */
+export function gpus(value, { signed = false } = {}) {
+  if (!isNumber(value)) return MISSING;
+  const text = fixed(Math.abs(value), Number.isInteger(value) ? 0 : 2);
+  const sign = value < 0 ? "−" : signed && value > 0 ? "+" : "";
+  return `${sign}${text} GPU`;
+}
+
+/** Money in the price's currency (the scenario's price is per GPU-hour, in dollars). */
+export function money(value, { signed = false, suffix = "" } = {}) {
+  if (!isNumber(value)) return MISSING;
+  const sign = value < 0 ? "−" : signed && value > 0 ? "+" : "";
+  return `${sign}$${fixed(Math.abs(value), 2)}${suffix}`;
+}
+
 export function plain(value) {
   if (!isNumber(value)) return MISSING;
   return new Intl.NumberFormat(locale(), { maximumSignificantDigits: 6 }).format(value);
@@ -84,6 +109,14 @@ export function formatMetric(format, value) {
     case "qps": return perSecond(value, language() === "zh" ? "请求/秒" : "req/s");
     case "tokens_per_s": return perSecond(value, language() === "zh" ? "token/秒" : "tokens/s");
     case "seconds": return seconds(value);
+    case "duration": return duration(value);
+    case "gpus": return gpus(value);
+    case "signed_gpus": return gpus(value, { signed: true });
+    case "money_per_day": return money(value, { suffix: language() === "zh" ? "/天" : "/day" });
+    case "signed_money_per_day": return money(value, { signed: true, suffix: language() === "zh" ? "/天" : "/day" });
+    case "requests": return isNumber(value) ? `${fixed(value, Math.abs(value) >= 100 ? 0 : 1)} ${language() === "zh" ? "个请求" : "requests"}` : MISSING;
+    case "gb": return isNumber(value) ? `${fixed(value, value >= 100 ? 0 : 1)} GB` : MISSING;
+    case "gb_per_s": return isNumber(value) ? `${plain(value)} GB/s` : MISSING;
     case "points": return percentagePoints(value);
     case "signed_points": return percentagePoints(value, { signed: true });
     default: return plain(value);

@@ -6,20 +6,34 @@ import { t } from "./i18n.js";
 import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
 
 const GROUPS = [
-  { title: "capacity_title", metrics: [
+  { id: "latency", title: "latency_title", metrics: [
+    ["ttft_no_cache_s", "duration"], ["ttft_s", "duration"], ["ttft_saved_s", "duration"],
+    ["prefill_gpus_no_cache", "gpus"], ["prefill_gpus", "gpus"], ["gpus_saved", "gpus"],
+    ["money_saved_per_day", "money_per_day"], ["cluster_gpus", "integer"], ["decode_step_s", "duration"],
+    ["prefill_utilization_no_cache", "percent"], ["prefill_utilization", "percent"], ["decode_utilization", "percent"],
+  ] },
+  { id: "capacity", title: "capacity_title", metrics: [
     ["cache_capacity_tokens", "tokens"], ["conversations_in_cache", "integer"], ["cache_capacity_blocks", "integer"],
     ["cache_capacity_gib", "gib"], ["concurrent_conversations", "integer"], ["characteristic_time_s", "seconds"],
   ] },
-  { title: "speed_title", metrics: [
+  { id: "speed", title: "speed_title", metrics: [
     ["ideal_prefill_speedup", "speedup"], ["derived_qps", "qps"], ["prompt_tokens_per_s", "tokens_per_s"],
     ["cached_tokens_per_s", "tokens_per_s"], ["mean_prompt_tokens", "tokens"],
   ] },
-  { title: "memory_title", metrics: [
+  { id: "memory", title: "memory_title", metrics: [
     ["kv_bytes_per_token", "bytes"], ["usable_gib_per_gpu", "gib"], ["weights_gib_per_gpu", "gib"],
     ["activation_reserve_gib_per_gpu", "gib"], ["kv_gib_per_gpu", "gib"], ["cache_utilization", "percent"],
   ] },
 ];
 const OCCUPANCY = ["occupancy_system_prompt", "occupancy_live", "occupancy_idle", "occupancy_finished"];
+/** The GPU cache split: KV pinned by running requests (Little's law) and the evictable rest. */
+const PINNED = [["pinned_tokens", "tokens"], ["evictable_capacity_tokens", "tokens"]];
+/** Per-tier table columns: [key of a `tiers` row, format]. */
+const TIER_COLUMNS = [
+  ["capacity_tokens", "tokens"], ["capacity_gb", "gb"], ["token_hit_rate", "percent"], ["request_hit_rate", "percent"],
+  ["read_gb_per_s", "gb_per_s"], ["load_s_per_token", "duration"], ["recompute_s_per_token", "duration"],
+];
+const TIER_COLORS = 4;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -41,14 +55,32 @@ function setMetric(node, value, format) {
   node.textContent = formatMetric(format, value);
 }
 
+/** A metric element outside the prediction's own keys (scope: "tier", "advice", "source"). */
+function scopedMetric(key, value, format, scope, className = "metric-value") {
+  const node = metricValue(key, "span", className);
+  node.dataset.scope = scope;
+  setMetric(node, value, format);
+  return node;
+}
+
+const finite = (value) => typeof value === "number" && Number.isFinite(value);
+const barWidth = (value) => (finite(value) ? `${Math.max(0, Math.min(1, value)) * 100}%` : "0%");
+const currentLanguage = () => (document.documentElement.lang.startsWith("zh") ? "zh" : "en");
+
+/** Fill a translated template whose {name} slots are nodes (text stays text). */
+function fillTemplate(template, nodes) {
+  const parts = template.split(/\{(\w+)\}/);
+  return parts.map((part, index) => (index % 2 === 1 ? nodes[part] ?? document.createTextNode(`{${part}}`) : document.createTextNode(part)));
+}
+
 export class ResultsView {
-  constructor(root, { onApplySuggestion }) {
+  constructor(root, { onApplyAdvice }) {
     this.root = root;
-    this.onApplySuggestion = onApplySuggestion;
+    this.onApplyAdvice = onApplyAdvice;
     this.values = new Map(); // metric key -> {node, format}
     this.labels = []; // [node, i18n key]
     this.lastPredict = null;
-    this.lastSuggestions = null;
+    this.lastAdvice = null;
     this.build();
   }
 
@@ -61,6 +93,29 @@ export class ResultsView {
   track(key, format, node) {
     this.values.set(key, { node, format });
     return node;
+  }
+
+  metricList(metrics) {
+    const list = el("dl", "metric-list");
+    for (const [key, format] of metrics) {
+      const row = el("div", "metric-row");
+      row.dataset.row = key;
+      const value = el("dd");
+      value.append(this.track(key, format, metricValue(key)));
+      if (key === "characteristic_time_s") {
+        this.neverFills = this.label("span", "muted never-fills", "never_fills");
+        this.neverFills.hidden = true;
+        value.append(document.createTextNode(" "), this.neverFills);
+      }
+      if (key === "money_saved_per_day") {
+        this.needsPrice = this.label("span", "muted needs-price", "money_needs_price");
+        this.needsPrice.hidden = true;
+        value.append(document.createTextNode(" "), this.needsPrice);
+      }
+      row.append(this.label("dt", "", key), value);
+      list.append(row);
+    }
+    return list;
   }
 
   build() {
@@ -76,6 +131,12 @@ export class ResultsView {
     }
     root.append(headline);
 
+    // Hit rates of a routing without a closed form come from a seeded simulation: say so.
+    this.sourceNote = el("p", "source-note");
+    this.sourceNote.id = "hit-rate-source";
+    this.sourceNote.hidden = true;
+    root.append(this.sourceNote);
+
     const ceiling = el("p", "ceiling");
     ceiling.append(this.label("span", "", "ceiling"), document.createTextNode(": "),
       this.track("ceiling_token_hit_rate", "percent", metricValue("ceiling_token_hit_rate")), document.createTextNode(" "),
@@ -88,25 +149,54 @@ export class ResultsView {
     this.seedValue = this.track("seed_formula_hit_rate", "percent", metricValue("seed_formula_hit_rate", "strong"));
     root.append(this.seedLine);
 
+    // Where the hits come from: the GPU and each tier below it (shown when the scenario has tiers).
+    const tiers = el("section", "metric-group tier-split");
+    tiers.id = "tier-split";
+    tiers.append(this.label("h3", "", "tiers_title"));
+    this.tierBars = el("div", "tier-bars");
+    this.tierTable = el("div", "tier-table-box");
+    tiers.append(this.tierBars, this.tierTable);
+    tiers.hidden = true;
+    this.tierSection = tiers;
+    root.append(tiers);
+
     for (const group of GROUPS) {
-      const section = el("section", "metric-group");
+      const section = el("section", `metric-group group-${group.id}`);
+      section.dataset.group = group.id;
       section.append(this.label("h3", "", group.title));
-      const list = el("dl", "metric-list");
-      for (const [key, format] of group.metrics) {
-        const row = el("div", "metric-row");
-        const value = el("dd");
-        value.append(this.track(key, format, metricValue(key)));
-        if (key === "characteristic_time_s") {
-          this.neverFills = this.label("span", "muted never-fills", "never_fills");
-          this.neverFills.hidden = true;
-          value.append(document.createTextNode(" "), this.neverFills);
-        }
-        row.append(this.label("dt", "", key), value);
-        list.append(row);
+      if (group.id === "latency") {
+        this.latencyNote = this.label("p", "muted latency-note", "latency_unavailable");
+        this.latencyNote.hidden = true;
+        section.append(this.latencyNote);
       }
-      section.append(list);
+      section.append(this.metricList(group.metrics));
       root.append(section);
     }
+
+    const pinned = el("section", "metric-group pinned");
+    pinned.id = "pinned-split";
+    pinned.append(this.label("h3", "", "pinned_title"));
+    const running = el("p", "pinned-running");
+    this.runningValue = this.track("running_requests", "requests", metricValue("running_requests"));
+    this.runningLine = running;
+    pinned.append(running);
+    const pinnedBar = el("div", "stacked-bar pinned-bar");
+    pinnedBar.setAttribute("role", "img");
+    const pinnedLegend = el("ul", "stacked-legend");
+    this.pinnedSegments = [];
+    PINNED.forEach(([key, format], index) => {
+      const segment = el("div", `segment pinned-${index}`);
+      segment.dataset.segment = key;
+      pinnedBar.append(segment);
+      const item = el("li");
+      item.append(el("span", `swatch pinned-${index}`), this.label("span", "", key), document.createTextNode(" "),
+        this.track(key, format, metricValue(key)));
+      pinnedLegend.append(item);
+      this.pinnedSegments.push([key, segment]);
+    });
+    this.pinnedBar = pinnedBar;
+    pinned.append(pinnedBar, pinnedLegend, this.label("p", "muted pinned-desc", "pinned_desc"));
+    root.append(pinned);
 
     const occupancy = el("section", "metric-group occupancy");
     occupancy.append(this.label("h3", "", "occupancy_title"));
@@ -137,25 +227,31 @@ export class ResultsView {
     this.warningsSection = warnings;
     root.append(warnings);
 
-    const suggestions = el("section", "suggestions");
-    suggestions.append(this.label("h3", "", "suggestions_title"));
-    this.suggestionList = el("ol", "suggestion-list");
-    suggestions.append(this.suggestionList);
-    root.append(suggestions);
+    const advice = el("section", "advice");
+    advice.id = "advice";
+    advice.append(this.label("h3", "", "advice_title"), this.label("p", "muted advice-desc", "advice_desc"));
+    this.adviceList = el("ol", "advice-list");
+    advice.append(this.adviceList);
+    root.append(advice);
     this.renderSeedLine();
+    this.renderRunningLine();
   }
 
   renderSeedLine() {
-    const [before, after] = t("seed_formula", { value: "\u0000" }).split("\u0000");
-    this.seedLine.replaceChildren(document.createTextNode(before), this.seedValue, document.createTextNode(after ?? ""));
+    this.seedLine.replaceChildren(...fillTemplate(t("seed_formula"), { value: this.seedValue }));
+  }
+
+  renderRunningLine() {
+    this.runningLine.replaceChildren(...fillTemplate(t("running_requests_line"), { value: this.runningValue }));
   }
 
   /** Relabel after a language switch and re-format the last numbers. */
   relabel() {
     for (const [node, key] of this.labels) node.textContent = t(key);
     this.renderSeedLine();
+    this.renderRunningLine();
     if (this.lastPredict) this.renderPredict(this.lastPredict);
-    if (this.lastSuggestions) this.renderSuggestions(this.lastSuggestions);
+    if (this.lastAdvice) this.renderAdvice(this.lastAdvice);
   }
 
   /** The numbers of one `predict` result (also the `predict` part of an `analyze` result). */
@@ -163,24 +259,131 @@ export class ResultsView {
     this.lastPredict = predict;
     for (const [key, { node, format }] of this.values) setMetric(node, predict[key], format);
     this.neverFills.hidden = !(predict.characteristic_time_s === null || predict.characteristic_time_s === undefined);
+    const latencyKnown = finite(predict.ttft_s);
+    this.latencyNote.hidden = latencyKnown;
+    this.needsPrice.hidden = !latencyKnown || finite(predict.money_saved_per_day);
     for (const [key, segment] of this.segments) {
       const value = predict[key];
-      const finite = typeof value === "number" && Number.isFinite(value);
       segment.dataset.value = rawValue(value);
-      segment.style.width = finite ? `${Math.max(0, Math.min(1, value)) * 100}%` : "0%";
+      segment.style.width = barWidth(value);
       segment.title = `${t(key)}: ${percent(value)}`;
     }
+    this.renderPinned(predict);
+    this.renderSource(predict);
+    this.renderTiers(predict);
     this.renderWarnings(predict.warnings || []);
+  }
+
+  /** Bar widths are the two token counts' shares of their sum (drawing only; the numbers are Python's). */
+  renderPinned(predict) {
+    const pinned = predict.pinned_tokens;
+    const evictable = predict.evictable_capacity_tokens;
+    const total = finite(pinned) && finite(evictable) ? pinned + evictable : null;
+    for (const [key, segment] of this.pinnedSegments) {
+      const value = predict[key];
+      segment.style.width = total ? barWidth(value / total) : "0%";
+      segment.title = `${t(key)}: ${formatMetric("tokens", value)}`;
+    }
+  }
+
+  renderSource(predict) {
+    const simulated = predict.hit_rate_source === "simulation";
+    this.sourceNote.hidden = !simulated;
+    this.sourceNote.dataset.source = predict.hit_rate_source || "";
+    if (!simulated) {
+      this.sourceNote.replaceChildren();
+      return;
+    }
+    const routing = el("strong", "", String(predict.routing ?? MISSING));
+    routing.dataset.choice = String(predict.routing ?? "");
+    this.sourceNote.replaceChildren(...fillTemplate(t("source_simulation"), {
+      routing,
+      replicas: scopedMetric("replicas", predict.replicas, "integer", "source"),
+      token_ci: scopedMetric("token_hit_rate_ci", predict.token_hit_rate_ci, "points", "source"),
+      request_ci: scopedMetric("request_hit_rate_ci", predict.request_hit_rate_ci, "points", "source"),
+    }));
+  }
+
+  /** Per-tier stacked bars (token and request hit rates) and the tier table, when tiers exist. */
+  renderTiers(predict) {
+    const rows = Array.isArray(predict.tiers) ? predict.tiers : [];
+    const show = rows.length > 1;
+    this.tierSection.hidden = !show;
+    if (!show) {
+      this.tierBars.replaceChildren();
+      this.tierTable.replaceChildren();
+      return;
+    }
+    const names = rows.map((row) => String(row.name));
+    const bars = [["tier_token_hit_rates", "token_hit_rate"], ["tier_request_hit_rates", "request_hit_rate"]].map(([key, label]) => {
+      const rates = predict[key] || {};
+      const line = el("div", "tier-bar-line");
+      line.dataset.bar = key;
+      const bar = el("div", "stacked-bar tier-bar");
+      bar.setAttribute("role", "img");
+      bar.setAttribute("aria-label", t(label));
+      const legend = el("ul", "stacked-legend");
+      names.forEach((name, index) => {
+        const value = rates[name];
+        const segment = el("div", `segment tier-color-${index % TIER_COLORS}`);
+        segment.dataset.metric = `${key}.${name}`;
+        segment.dataset.value = rawValue(value);
+        segment.dataset.scope = "tier";
+        segment.style.width = barWidth(value);
+        segment.title = `${name}: ${percent(value)}`;
+        bar.append(segment);
+        const item = el("li");
+        item.append(el("span", `swatch tier-color-${index % TIER_COLORS}`), el("span", "tier-name", name), document.createTextNode(" "),
+          scopedMetric(`${key}.${name}`, value, "percent", "tier"));
+        legend.append(item);
+      });
+      line.append(el("span", "tier-bar-label", t(label)), bar, legend);
+      return line;
+    });
+    this.tierBars.replaceChildren(...bars);
+
+    const table = el("table", "tier-table");
+    const head = el("tr");
+    for (const key of ["tier_column_name", ...TIER_COLUMNS.map(([column]) => `tier_column_${column}`), "tier_column_load_pays"]) {
+      const cell = el("th", "", t(key));
+      cell.scope = "col";
+      head.append(cell);
+    }
+    const thead = el("thead");
+    thead.append(head);
+    const tbody = el("tbody");
+    rows.forEach((row, index) => {
+      const tr = el("tr");
+      tr.dataset.tier = String(row.name);
+      const nameCell = el("th", "");
+      nameCell.scope = "row";
+      nameCell.append(el("span", `swatch tier-color-${index % TIER_COLORS}`), document.createTextNode(String(row.name)));
+      tr.append(nameCell);
+      for (const [column, format] of TIER_COLUMNS) {
+        const cell = el("td");
+        cell.append(scopedMetric(`tier.${row.name}.${column}`, row[column], format, "tier"));
+        tr.append(cell);
+      }
+      const pays = el("td", row.load_pays === false ? "load-slow" : "");
+      pays.dataset.metric = `tier.${row.name}.load_pays`;
+      pays.dataset.scope = "tier";
+      pays.dataset.choice = String(row.load_pays);
+      pays.textContent = index === 0 ? MISSING : t(row.load_pays === false ? "tier_load_slower" : "tier_load_faster");
+      tr.append(pays);
+      tbody.append(tr);
+    });
+    table.append(thead, tbody);
+    this.tierTable.replaceChildren(table, el("p", "muted tier-note", t("tier_table_note")));
   }
 
   /** Everything of an `analyze` result that this panel shows. */
   renderAnalysis(analysis) {
     this.renderPredict(analysis.predict || {});
-    this.renderSuggestions(analysis.suggestions || []);
+    this.renderAdvice(analysis.advice || []);
   }
 
   renderWarnings(warnings) {
-    const language = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+    const language = currentLanguage();
     this.warningList.replaceChildren(...warnings.map((warning) => {
       const item = el("li", "warning", warning[`message_${language}`] || warning.message_en || warning.code);
       item.dataset.code = warning.code || "";
@@ -189,41 +392,48 @@ export class ResultsView {
     this.warningsSection.hidden = warnings.length === 0;
   }
 
-  renderSuggestions(suggestions) {
-    this.lastSuggestions = suggestions;
-    const language = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
-    if (!suggestions.length) {
-      this.suggestionList.replaceChildren(el("li", "muted", t("no_suggestions")));
+  /** The advisor's list, best first: why, what it would give (Python's prices), an Apply button. */
+  renderAdvice(advice) {
+    this.lastAdvice = advice;
+    const language = currentLanguage();
+    if (!advice.length) {
+      this.adviceList.replaceChildren(el("li", "muted", t("no_advice")));
       return;
     }
-    this.suggestionList.replaceChildren(...suggestions.map((suggestion) => {
-      const item = el("li", "suggestion");
-      item.dataset.suggestion = suggestion.id || "";
-      const text = el("p", "suggestion-text", suggestion[`text_${language}`] || suggestion.text_en || suggestion.id);
-      const effect = el("p", "suggestion-effect");
-      const token = metricValue("token_hit_rate", "span", "suggestion-value");
-      setMetric(token, suggestion.token_hit_rate, "percent");
-      const request = metricValue("request_hit_rate", "span", "suggestion-value");
-      setMetric(request, suggestion.request_hit_rate, "percent");
-      const speed = metricValue("ideal_prefill_speedup", "span", "suggestion-value");
-      setMetric(speed, suggestion.ideal_prefill_speedup, "speedup");
-      for (const node of [token, request, speed]) node.dataset.scope = "suggestion";
-      const template = t("suggestion_effect", { token: "\u0001", request: "\u0002", speedup: "\u0003" });
-      const parts = template.split(/([\u0001\u0002\u0003])/);
-      effect.append(...parts.map((part) => (part === "\u0001" ? token : part === "\u0002" ? request
-        : part === "\u0003" ? speed : document.createTextNode(part))));
+    this.adviceList.replaceChildren(...advice.map((item) => {
+      const node = el("li", "advice-item");
+      node.dataset.advice = item.id || "";
+      const why = el("p", "advice-why", (language === "zh" ? item.why_zh : item.why) || item.why || item.id);
+      const effect = el("p", "advice-effect");
+      effect.append(...fillTemplate(t("advice_effect"), {
+        token: scopedMetric("token_hit_rate", item.token_hit_rate, "percent", "advice", "advice-value"),
+        gain: scopedMetric("token_hit_rate_gain", item.token_hit_rate_gain, "signed_points", "advice", "advice-value"),
+        request: scopedMetric("request_hit_rate", item.request_hit_rate, "percent", "advice", "advice-value"),
+        speedup: scopedMetric("ideal_prefill_speedup", item.ideal_prefill_speedup, "speedup", "advice", "advice-value"),
+      }));
+      const cost = el("p", "advice-cost");
+      const costParts = fillTemplate(t("advice_cost"), {
+        ttft: scopedMetric("ttft_s", item.ttft_s, "duration", "advice", "advice-value"),
+        gpus: scopedMetric("cluster_gpus_delta", item.cluster_gpus_delta, "signed_gpus", "advice", "advice-value"),
+        saved: scopedMetric("gpus_saved", item.gpus_saved, "gpus", "advice", "advice-value"),
+      });
+      cost.append(...costParts);
+      if (finite(item.cost_per_day_delta)) {
+        const money = scopedMetric("cost_per_day_delta", item.cost_per_day_delta, "signed_money_per_day", "advice", "advice-value");
+        cost.append(...fillTemplate(t("advice_money"), { money }));
+      }
       const button = el("button", "apply", t("apply"));
       button.type = "button";
-      button.addEventListener("click", () => this.onApplySuggestion(suggestion));
-      item.append(text, effect, button);
-      return item;
+      button.addEventListener("click", () => this.onApplyAdvice(item));
+      node.append(why, effect, cost, button);
+      return node;
     }));
   }
 }
 
 const SIMULATED_RATES = ["token_hit_rate", "request_hit_rate"];
 const SIMULATION_DETAILS = [
-  ["requests_measured", "integer"], ["block_touches", "integer"], ["follow_up_block_hit_rate", "percent"],
+  ["requests_measured", "integer"], ["replicas_simulated", "integer"], ["block_touches", "integer"], ["follow_up_block_hit_rate", "percent"],
   ["cache_utilization", "percent"], ["warmup_s", "seconds"], ["window_s", "seconds"],
 ];
 const isFiniteNumber = (value) => typeof value === "number" && Number.isFinite(value);
@@ -266,6 +476,7 @@ export class VerifyView {
     const shown = { ...params };
     if ("progress" in shown) shown.progress = percent(shown.progress, 0);
     if ("seed" in shown) shown.seed = integer(shown.seed);
+    if ("replicas" in shown) shown.replicas = integer(shown.replicas);
     this.status.textContent = t(key, shown);
   }
 
@@ -296,7 +507,8 @@ export class VerifyView {
     this.lastResult = result;
     this.progress.value = 1;
     this.progress.dataset.progress = rawValue(1);
-    this.setState("done", "verify_done", { policy: String(result.policy ?? MISSING), seed: result.seed });
+    this.setState("done", "verify_done", { policy: String(result.policy ?? MISSING), routing: String(result.routing ?? MISSING),
+      replicas: result.replicas_simulated, seed: result.seed });
     this.renderResult();
   }
 
@@ -315,6 +527,37 @@ export class VerifyView {
   relabel() {
     this.renderStatus();
     if (this.lastResult) this.renderResult();
+  }
+
+  /**
+   * With tiers below the GPU: each tier's simulated token hit rate (the GPU's with its interval)
+   * next to the formula's, and their difference.
+   */
+  appendTierRows(tbody, result, prediction) {
+    const simulated = result.tier_token_hit_rates || {};
+    const names = Object.keys(simulated);
+    if (names.length < 2) return;
+    const predicted = prediction?.tier_token_hit_rates || {};
+    for (const name of names) {
+      const row = el("tr", "sim-tier-row");
+      row.dataset.tier = name;
+      const label = el("th", "", t("sim_tier_row", { tier: name }));
+      label.scope = "row";
+      const simulatedCell = el("td");
+      simulatedCell.append(simulationMetric(`sim_tier_${name}_token_hit_rate`, simulated[name], "percent"));
+      if (name === names[0] && isFiniteNumber(result.gpu_token_hit_rate_ci)) {
+        simulatedCell.append(document.createTextNode(" ± "),
+          simulationMetric(`sim_tier_${name}_token_hit_rate_ci`, result.gpu_token_hit_rate_ci, "points"));
+      }
+      const want = predicted[name];
+      const difference = isFiniteNumber(simulated[name]) && isFiniteNumber(want) ? simulated[name] - want : null;
+      const predictedCell = el("td");
+      predictedCell.append(simulationMetric(`sim_predicted_tier_${name}_token_hit_rate`, want ?? null, "percent"));
+      const differenceCell = el("td");
+      differenceCell.append(simulationMetric(`sim_tier_${name}_token_hit_rate_difference`, difference, "signed_points"));
+      row.append(label, simulatedCell, predictedCell, differenceCell);
+      tbody.append(row);
+    }
   }
 
   renderResult() {
@@ -349,6 +592,7 @@ export class VerifyView {
       row.firstChild.scope = "row";
       tbody.append(row);
     }
+    this.appendTierRows(tbody, result, prediction);
     table.append(thead, tbody);
     const details = el("dl", "metric-list");
     for (const [key, format] of SIMULATION_DETAILS) {
@@ -359,7 +603,8 @@ export class VerifyView {
       details.append(row);
     }
     const notes = [el("p", "muted", t("sim_interval_note"))];
-    if (!prediction) notes.unshift(el("p", "muted sim-no-prediction", t("sim_no_prediction")));
+    const routed = typeof result.routing === "string" && result.routing !== "affinity";
+    if (!prediction) notes.unshift(el("p", "muted sim-no-prediction", t(routed ? "sim_no_prediction_routing" : "sim_no_prediction")));
     this.resultBox.replaceChildren(table, ...notes, details);
     this.resultBox.hidden = false;
   }

@@ -1,0 +1,200 @@
+// The "Routing comparison" box: Python's comparison of this cluster under every routing
+// (affinity, random, round_robin, least_loaded) as a table and a bar chart with 95% whiskers,
+// and how much random routing loses against affinity. "Compare routing" asks the worker's
+// `compare_routing` {scenario, seed, simulate: true} on demand (seeded simulations, a few
+// seconds); when the analysis already carries a comparison (`analysis.routing`), it is shown
+// until then. Rows may carry `source` ("model" | "simulation"), `*_ci` half-widths and
+// `simulated_*` figures; every number shown is a field of Python's answer. Text via textContent.
+//
+// State for tests: #routing-compare[data-state] idle | unavailable | busy | done | outdated |
+// error (the on-demand run); #routing-result[data-origin] analysis | compare (what is shown).
+
+import { t } from "./i18n.js";
+import { formatMetric, rawValue } from "./format.js";
+
+const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function metric(key, value, format) {
+  const node = el("span", "metric-value", formatMetric(format, value));
+  node.dataset.metric = key;
+  node.dataset.value = rawValue(value);
+  node.dataset.scope = "routing";
+  return node;
+}
+
+/** Fill a translated template whose {name} slots are nodes. */
+function fill(template, nodes) {
+  return template.split(/\{(\w+)\}/).map((part, index) => (index % 2 === 1
+    ? nodes[part] ?? document.createTextNode(`{${part}}`) : document.createTextNode(part)));
+}
+
+/** A cell: the value, and " ± half-width" when Python gave one. */
+function valueCell(routing, key, row, format) {
+  const cell = el("td");
+  cell.append(metric(`routing.${routing}.${key}`, row[key] ?? null, format));
+  if (isNumber(row[`${key}_ci`])) {
+    cell.append(document.createTextNode(" ± "), metric(`routing.${routing}.${key}_ci`, row[`${key}_ci`], "points"));
+  }
+  return cell;
+}
+
+/** Whether any row carries simulated figures next to the model's. */
+export function hasSimulatedColumns(rows) {
+  return rows.some((row) => row.simulated_token_hit_rate !== undefined);
+}
+
+export class RoutingView {
+  constructor(root, { onDraw = () => {}, onClear = () => {} } = {}) {
+    this.root = root;
+    this.button = root.querySelector("#routing-start");
+    this.status = root.querySelector("#routing-status");
+    this.resultBox = root.querySelector("#routing-result");
+    this.loss = root.querySelector("#routing-loss");
+    this.tableBox = root.querySelector("#routing-table");
+    this.onDraw = onDraw;
+    this.onClear = onClear;
+    this.statusKey = null;
+    this.shown = null; // {origin: "analysis" | "compare", result}
+    this.replicas = 1;
+  }
+
+  setState(state, statusKey = null, params = {}) {
+    this.root.dataset.state = state;
+    this.status.dataset.state = state;
+    this.statusKey = statusKey ? [statusKey, params] : null;
+    this.button.disabled = state === "busy" || state === "unavailable";
+    this.root.setAttribute("aria-busy", String(state === "busy"));
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    this.status.textContent = this.statusKey ? t(this.statusKey[0], this.statusKey[1]) : "";
+  }
+
+  /** The form's replicas: routing only matters with two or more (anything else is left to Python). */
+  setReplicas(replicas) {
+    this.replicas = replicas;
+    const state = this.root.dataset.state;
+    if (replicas === 1) {
+      if (state !== "busy") this.setState("unavailable", "routing_single_replica");
+    } else if (state === "unavailable") {
+      this.setState("idle");
+    }
+  }
+
+  busy() {
+    if (this.shown?.origin === "compare") this.clear();
+    this.setState("busy", "routing_busy");
+  }
+
+  /** The scenario changed while a run was in flight: its answer will be dropped. */
+  outdated() {
+    this.setState("outdated", "routing_outdated");
+    this.setReplicas(this.replicas);
+  }
+
+  /** The scenario changed after a finished run: remove its result. */
+  resultOutdated() {
+    if (this.shown?.origin === "compare") this.clear();
+    if (this.root.dataset.state === "done") this.setState("idle");
+    this.setReplicas(this.replicas);
+  }
+
+  showError(message) {
+    if (this.shown?.origin === "compare") this.clear();
+    this.setState("error", "routing_error", { message });
+  }
+
+  clear() {
+    this.shown = null;
+    this.resultBox.hidden = true;
+    delete this.resultBox.dataset.origin;
+    this.tableBox.replaceChildren();
+    this.loss.replaceChildren();
+    this.onClear();
+  }
+
+  /** The on-demand comparison of the current scenario. */
+  showResult(result) {
+    this.shown = { origin: "compare", result };
+    this.setState("done", "routing_done");
+    this.render();
+  }
+
+  /** The comparison an analysis carries, unless an on-demand one for this scenario is on screen. */
+  showAnalysis(result) {
+    if (this.shown?.origin === "compare") return;
+    if (!result || !Array.isArray(result.rows) || result.rows.length < 2) {
+      if (this.shown) this.clear();
+      return;
+    }
+    this.shown = { origin: "analysis", result };
+    this.render();
+  }
+
+  relabel() {
+    this.renderStatus();
+    if (this.shown) this.render();
+  }
+
+  render() {
+    const { origin, result } = this.shown;
+    const rows = result.rows || [];
+    const simulated = hasSimulatedColumns(rows);
+    const table = el("table", "routing-table");
+    const head = el("tr");
+    const columns = ["routing_column_routing", "routing_column_source", "routing_column_token_hit_rate",
+      "routing_column_request_hit_rate", "routing_column_ttft_s", "routing_column_token_hit_rate_loss"];
+    if (simulated) columns.push("routing_column_simulated_token", "routing_column_simulated_request");
+    for (const key of columns) {
+      const cell = el("th", "", t(key));
+      cell.scope = "col";
+      head.append(cell);
+    }
+    const thead = el("thead");
+    thead.append(head);
+    const tbody = el("tbody");
+    for (const row of rows) {
+      const routing = String(row.routing);
+      const tr = el("tr");
+      tr.dataset.routing = routing;
+      if (routing === result.current) tr.classList.add("current-routing");
+      const name = el("th", "", t(`routing_${routing}`));
+      name.scope = "row";
+      const sourceName = row.source === "simulation" ? "simulation" : "model";
+      const source = el("td", "", t(`routing_source_${sourceName}`));
+      source.dataset.choice = sourceName;
+      tr.append(name, source,
+        valueCell(routing, "token_hit_rate", row, "percent"),
+        valueCell(routing, "request_hit_rate", row, "percent"),
+        valueCell(routing, "ttft_s", row, "duration"),
+        valueCell(routing, "token_hit_rate_loss", row, "points"));
+      if (simulated) {
+        tr.append(valueCell(routing, "simulated_token_hit_rate", row, "percent"),
+          valueCell(routing, "simulated_request_hit_rate", row, "percent"));
+      }
+      tbody.append(tr);
+    }
+    table.append(thead, tbody);
+    const notes = [el("p", "muted", t("routing_note", { replicas: formatMetric("integer", result.replicas) }))];
+    if (origin === "analysis") notes.push(el("p", "muted", t("routing_from_analysis")));
+    this.tableBox.replaceChildren(table, ...notes);
+    const random = rows.find((row) => row.routing === "random");
+    const affinity = rows.find((row) => row.routing === "affinity");
+    this.loss.replaceChildren(...(random ? fill(t("routing_loss"), {
+      loss: metric("routing_random_loss", random.token_hit_rate_loss ?? null, "points"),
+      random: metric("routing_random_token_hit_rate", random.token_hit_rate ?? null, "percent"),
+      affinity: metric("routing_affinity_token_hit_rate", affinity?.token_hit_rate ?? null, "percent"),
+    }) : []));
+    this.resultBox.dataset.origin = origin;
+    this.resultBox.hidden = false;
+    this.onDraw(result);
+  }
+}
