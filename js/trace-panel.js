@@ -55,7 +55,7 @@ function metric(name, value, format) {
   });
 }
 
-/** Section-wise merge of `patch` (the fitted scenario) into `scenario`, as suggestions apply. */
+/** Section-wise merge of `patch` (the fitted scenario) into `scenario`, as advice applies. */
 function mergeScenario(scenario, patch) {
   const next = structuredClone(scenario || {});
   for (const [section, body] of Object.entries(patch || {})) {
@@ -178,7 +178,7 @@ export class TracePanel {
     this.setStage(source.url ? "trace_stage_fetch" : "trace_stage_replay", source.name);
     const blockSize = this.blockSize();
     try {
-      const predicting = this.client.call("predict", { scenario: this.getScenario() });
+      const predicting = this.client.call("predict", { scenario: this.getScenario(), advice: false });
       const loaded = await this.client.call("load_trace", source.file ? { file: source.file } : { url: source.url });
       if (!current()) return;
       if (!loaded.ok) throw loaded.error;
