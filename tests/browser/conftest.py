@@ -143,6 +143,14 @@ class PageWatch:
     def scenario(self) -> dict:
         return json.loads(self.page.text_content("[data-scenario-json]"))
 
+    def load_query(self, query: str):
+        """Load a share-link query in this page the way Back/Forward do (no reboot), then wait."""
+        self.page.evaluate("""(query) => {
+            history.pushState(null, '', query || location.pathname);
+            window.dispatchEvent(new PopStateEvent('popstate'));
+        }""", query)
+        self.wait_idle()
+
 
 def open_page(context, site_url: str, query: str = "") -> PageWatch:
     """A new page on the site, booted: Python ready and the first result on screen."""

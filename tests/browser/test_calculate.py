@@ -143,24 +143,28 @@ def test_cross_field_error_highlights_the_named_input(booted, page):
     assert page.text_content("#form-error") == ""
 
 
-def test_apply_suggestion_patches_scenario(booted, page):
+def test_apply_advice_patches_scenario(booted, page):
     booted.wait_idle()
-    suggestions = page.query_selector_all(".suggestion")
-    if not suggestions:
-        pytest.skip("no suggestion for this scenario")
+    before = "?" + page.url.split("?", 1)[1]
+    items = page.query_selector_all(".advice-item")
+    assert items, "the default scenario has advice"
     analysis = cpython("analyze", booted.scenario())["result"]
-    # Found by id: suggestions with equal gains may come in another order in Pyodide (libm ulps).
-    first_id = page.get_attribute(".suggestion", "data-suggestion")
-    first = next(s for s in analysis["suggestions"] if s["id"] == first_id)
+    # Found by id: items with equal gains may come in another order in Pyodide (libm ulps).
+    first_id = page.get_attribute(".advice-item", "data-advice")
+    first = next(item for item in analysis["advice"] if item["id"] == first_id)
     history_before = page.evaluate("history.length")
-    page.click(".suggestion .apply")
+    page.click(".advice-item .apply")
     booted.wait_idle()
     scenario = booted.scenario()
-    for section, patch in first["change"].items():
-        for key, value in patch.items():
-            assert scenario[section].get(key) == value
+    for key, patch in first["change"].items():
+        if isinstance(patch, dict):
+            for name, value in patch.items():
+                assert scenario[key].get(name) == value
+        else:
+            assert scenario[key] == patch
     assert page.evaluate("history.length") == history_before + 1
     assert_same_numbers(booted.metric_values(), cpython("predict", scenario)["result"])
+    booted.load_query(before)  # the next tests start from the scenario before the change
 
 
 def test_hugging_face_config_fills_model_fields(booted, page):
