@@ -43,7 +43,8 @@ def analyze(scenario: dict) -> dict:
 
 
 def compare_routing(scenario: dict, simulate: bool = False, seed: int = 1, requests: int | None = None) -> dict:
-    """Hit rates of this cluster under every routing, from the model; with `simulate`, also simulated."""
+    """Hit rates of this cluster under every routing, from the model; with `simulate`, also simulated
+    (the simulated_* keys are null otherwise)."""
     s = parse_scenario(scenario)
     rows = []
     for routing in ROUTINGS if s.cluster.replicas > 1 else ("affinity",):
@@ -51,10 +52,10 @@ def compare_routing(scenario: dict, simulate: bool = False, seed: int = 1, reque
         p = predict_scenario(routed)
         row = {"routing": routing, "token_hit_rate": p["token_hit_rate"], "request_hit_rate": p["request_hit_rate"],
                "ttft_s": p["ttft_s"], "gpus_saved": p["gpus_saved"]}
-        if simulate:
-            sim = simulate_scenario(routed, _seed(seed), _count("requests", requests) or 20_000)
-            row.update({f"simulated_{k}": sim[k] for k in ("token_hit_rate", "token_hit_rate_ci", "request_hit_rate",
-                                                            "request_hit_rate_ci")})
+        keys = ("token_hit_rate", "token_hit_rate_ci", "request_hit_rate", "request_hit_rate_ci")
+        sim = simulate_scenario(routed, _seed(seed), _count("requests", requests) or 20_000) if simulate else {}
+        row.update({f"simulated_{k}": sim.get(k) for k in keys})
+        row["simulated_requests"] = sim.get("requests_measured")
         rows.append(row)
     best = rows[0]["token_hit_rate"]
     for row in rows:

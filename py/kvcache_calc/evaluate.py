@@ -229,7 +229,7 @@ def _tier_rows(s: Scenario, cap: ReplicaCapacity, token_by_tier: list[float], re
     kv_bytes = cap.plan.kv_bytes_per_token if cap.plan else None
     context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
     recompute = cap.roof.recompute_s_per_token(context) if cap.roof else None
-    rows = [{"name": "gpu", "capacity_tokens": cap.gpu_blocks * s.cache.block_size, "read_gb_per_s": None,
+    rows = [{"name": "gpu", "capacity_tokens": cap.total_tokens, "read_gb_per_s": None,
              "load_s_per_token": 0.0 if cap.roof else None, "recompute_s_per_token": recompute, "load_pays": True}]
     for tier, tokens in zip(s.tiers, cap.tier_tokens):
         load = cap.roof.load_s_per_token(tier.read_gb_per_s) if cap.roof else None
@@ -237,6 +237,8 @@ def _tier_rows(s: Scenario, cap: ReplicaCapacity, token_by_tier: list[float], re
                      "load_s_per_token": load, "recompute_s_per_token": recompute,
                      "load_pays": load is None or recompute is None or load < recompute})
     for row, token, request in zip(rows, token_by_tier, request_by_tier):
+        # what idle prefixes can use: the GPU's capacity less what running requests pin
+        row["evictable_capacity_tokens"] = row["capacity_tokens"] if row["name"] != "gpu" else cap.gpu_blocks * s.cache.block_size
         row["capacity_gb"] = row["capacity_tokens"] * kv_bytes / 1e9 if kv_bytes else None
         row["token_hit_rate"] = token
         row["request_hit_rate"] = request

@@ -220,7 +220,9 @@ FIELDS: tuple[Field, ...] = (
        minimum=0.0, maximum=1_000_000.0, optional=True),
 )
 
-# Tiers below the GPU: a list of items, each from these fields ("tiers.<i>.<key>" in messages).
+# Tiers below the GPU: a list of items, each from these fields ("tiers.<i>.<key>" in messages); the
+# URL carries a whole tier in one value (tier=<name>:<size>gb|tok[:<GB/s>]): the capacity fields'
+# url_keys are the size suffixes.
 TIER_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,23}$"
 MAX_TIERS = 3
 TIER_READ_DEFAULTS = {"cpu": 50.0, "dram": 50.0, "ssd": 7.0, "nvme": 7.0}
@@ -234,7 +236,7 @@ TIER_FIELDS: tuple[Field, ...] = (
     _f("tiers.capacity_tokens", "int", None, "tok", "tokens", "Capacity", "容量",
        "KV capacity of this tier per replica, in tokens (instead of GB).", "每个副本在该层的 KV 容量（token，代替 GB）。",
        minimum=1, maximum=10**14, optional=True),
-    _f("tiers.read_gb_per_s", "float", None, "bw", "GB/s", "Read bandwidth per GPU", "每卡读取带宽",
+    _f("tiers.read_gb_per_s", "float", None, "", "GB/s", "Read bandwidth per GPU", "每卡读取带宽",
        "Bandwidth each GPU loads this tier's KV at (defaults: cpu 50 GB/s PCIe 5.0 x16, ssd 7 GB/s NVMe).",
        "每张 GPU 从该层加载 KV 的带宽（默认：cpu 50 GB/s 即 PCIe 5.0 x16，ssd 7 GB/s 即 NVMe）。",
        minimum=0.0, maximum=100_000.0, exclusive_minimum=True, optional=True),
