@@ -144,12 +144,16 @@ class LruModel:
         """A(t): expected distinct private blocks of other conversations touched in t seconds."""
         return self._moment(1, t)
 
+    def _never_fills(self) -> bool:
+        """No conversation leaves blocks behind and those in progress fit: A(t) stays below C - s."""
+        return self.done[1] <= 0.0 and self.lam * self.think.mean * self.idle[1] < self.room
+
     def characteristic_time(self) -> float:
         """T with A(T) = C - s, by bisection (A increases with t); inf if the cache never fills."""
         target = self.room
         if target <= 0:
             return 0.0
-        if self.done[1] <= 0.0 and self.lam * self.think.mean * self.idle[1] < target:
+        if self._never_fills():
             return math.inf
         hi = 1.0
         while self.mean_other_blocks(hi) < target:

@@ -164,25 +164,9 @@ class BlindRoutingModel(LruModel):
             return self.lam * self.p * self._fixed_turn_moments(t)[r]
         return self.lam * self.p * self._bracket(t) * self.copy_sums[r]
 
-    def characteristic_time(self) -> float:
-        target = self.room
-        if target <= 0:
-            return 0.0
-        hi = 1.0
-        while self.mean_other_blocks(hi) < target:
-            hi *= 2.0
-            if hi > 1e15:
-                return math.inf
-        lo = 0.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            if self.mean_other_blocks(mid) < target:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo <= 1e-12 * hi:
-                break
-        return 0.5 * (lo + hi)
+    def _never_fills(self) -> bool:
+        # copies a conversation never returns to stay: any private block eventually fills the cache
+        return self.copy_sums[1] <= 0.0
 
     # --- hits ---------------------------------------------------------------------------------
     def _lag_groups(self, lag: int) -> tuple[float, list[tuple[float, float]]]:
