@@ -75,7 +75,8 @@ def test_running_requests_pin_their_kv_by_littles_law():
 
 def test_a_replica_that_cannot_keep_up_is_flagged_and_pins_at_most_max_num_seqs():
     r = api.predict({"workload": {"arrival_rate": 40}}, with_advice=False)
-    assert "replica_overloaded" in [w["code"] for w in r["warnings"]]
+    assert {"replica_overloaded", "prefill_overloaded"} <= {w["code"] for w in r["warnings"]}
+    assert r["prefill_utilization"] > 1
     assert r["running_requests"] == 256
     assert r["evictable_capacity_tokens"] >= 16
 

@@ -216,6 +216,12 @@ def predict_scenario(s: Scenario) -> dict:
         "warnings": warnings,
         "scenario": normalized(s),
     }
+    if (result["prefill_utilization"] or 0.0) >= 1.0:
+        warnings.append({"code": "prefill_overloaded",
+                         "message_en": f"Prefill alone needs {result['prefill_utilization']:.0%} of the cluster's "
+                                       f"compute at latency.mfu: requests queue. Add GPUs or replicas.",
+                         "message_zh": f"仅预填充就需要集群 {result['prefill_utilization']:.0%} 的算力（按 latency.mfu）："
+                                       f"请求会排队。请增加 GPU 或副本。"})
     return result
 
 
