@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from .cache import BlockCache, TieredLRU, make_cache
-from .evaluate import lru_prediction, replica_capacity
+from .evaluate import replica_capacity, replica_prediction
 from .scenario import Scenario
 from .workload import Traffic, build_traffic
 
@@ -39,7 +39,7 @@ class SimulationPlan:
 
     warmup_s: float
     window_s: float
-    replica_rate: float                # conversations per second each simulated replica... or all of them
+    replica_rate: float                # conversations per second simulated: a replica's share (affinity) or all
     capacity_blocks: int               # GPU blocks left evictable
     levels: tuple[int, ...]            # cumulative LRU sizes: GPU, then each tier below
     replicas: int                      # replicas simulated (1 under affinity routing)
@@ -68,8 +68,8 @@ def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | 
         window_s = (requests or DEFAULT_REQUESTS) / request_rate
     long_turns = _turns_holding_most_blocks(traffic)
     spread = 0.0 if w.think_dist == "fixed" else 3.0 * math.sqrt(long_turns)
-    # the affinity prediction's T only sizes the warm-up
-    t_char = lru_prediction(w, b, cap.levels[-1], w.arrival_rate / s.cluster.replicas).characteristic_time_s
+    # the prediction's T only sizes the warm-up
+    t_char = replica_prediction(s, cap.levels[-1]).characteristic_time_s
     warmup = (long_turns + spread) * w.think_time_s + (3.0 * t_char if math.isfinite(t_char) else 0.0) + 10.0
     total_requests = request_rate * (warmup + window_s)
     blocks_per_request = sum(t.p_reach * (t.private_blocks + traffic.shared_blocks) for t in traffic.turns) / traffic.mean_turns
