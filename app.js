@@ -303,7 +303,7 @@ async function requestAnalysis(requestNumber, scenario) {
       page.lastAnalysisScenario = scenario;
       page.results.renderAnalysis(reply.result);
       drawCharts();
-      if ("routing" in reply.result) page.routing.showAnalysis(reply.result.routing);
+      page.routing.showAnalysis(reply.result.routing);
       if (!page.firstAnalysisShown) performance.mark("kvcache:first-analysis");
       page.firstAnalysisShown = true;
     } else {
@@ -329,27 +329,12 @@ function simulationOverlay() {
   return shown.result;
 }
 
-/**
- * Under a routing without a closed form (not affinity, several replicas) Python sends no curves:
- * their figures are hidden and a note says why.
- */
+/** Every analysis carries all the curves (each routing has a closed form): draw them. */
 function drawCharts() {
   const analysis = page.lastAnalysis;
   if (!analysis) return;
-  const curves = Boolean(analysis.memory_curve);
-  byId("charts").dataset.curves = curves ? "model" : "none";
-  byId("curves-note").hidden = curves;
-  if (!curves) {
-    const routing = analysis.predict?.routing ?? "";
-    byId("curves-note").textContent = t("curves_need_affinity", { routing: routing ? t(`routing_${routing}`) : "" });
-  }
-  for (const figure of document.querySelectorAll("#charts figure[data-figure]")) {
-    const name = figure.dataset.figure;
-    const drawn = name === "sweeps" ? (analysis.sweeps || []).length > 0 : Boolean(analysis[name]);
-    figure.hidden = !drawn;
-  }
   const tierCaption = byId("chart-tier-title");
-  tierCaption.textContent = t("chart_tier", { tier: String(analysis.tier_curve?.tier ?? "cpu") });
+  tierCaption.textContent = t("chart_tier", { tier: String(analysis.tier_curve.tier) });
   page.charts.draw(analysis, { simulation: simulationOverlay() });
 }
 
@@ -424,7 +409,8 @@ function simulationScenarioChanged(scenario) {
 
 // --- routing comparison ----------------------------------------------------------------------
 //
-// One `compare_routing` call on demand (a few seconds: three of its four rows are simulations).
+// One `compare_routing` call on demand with `simulate: true` (a few seconds: each routing is
+// simulated next to the model's figures, which the analysis already shows).
 // An answer for a scenario that is no longer the form's is dropped, and the box says so.
 
 async function compareRouting() {

@@ -4,6 +4,7 @@
 
 import { t, language } from "./i18n.js";
 import { percent, plain } from "./format.js";
+import { hasSimulatedColumns } from "./routing.js";
 
 const COLORS = {
   token: "#1f6feb",
@@ -160,13 +161,10 @@ export class ChartPanel {
 
   /** `simulation`: a finished simulation of the same scenario (drawn on the memory chart) or null. */
   draw(analysis, { simulation = null } = {}) {
-    if (analysis.memory_curve) this.drawMemoryCurve(analysis, simulation);
-    else this.dropChart("memory");
+    this.drawMemoryCurve(analysis, simulation);
     this.drawSweeps(analysis.sweeps || []);
-    if (analysis.tornado) this.drawTornado(analysis.tornado);
-    else this.dropChart("tornado");
-    if (analysis.tier_curve && this.tierCanvas) this.drawTierCurve(analysis.tier_curve);
-    else this.dropChart("tier");
+    this.drawTornado(analysis.tornado);
+    if (this.tierCanvas) this.drawTierCurve(analysis.tier_curve);
   }
 
   /**
@@ -193,8 +191,9 @@ export class ChartPanel {
   }
 
   /**
-   * A routing comparison's rows as grouped bars (token and request hit rate per routing, and the
-   * simulated ones when present) with Python's 95% half-widths as whiskers.
+   * A routing comparison's rows as grouped bars: the model's token and request hit rate per
+   * routing, and, when the comparison was simulated, the simulated ones with Python's 95%
+   * half-widths (`simulated_*_ci`) as whiskers.
    */
   drawRouting(comparison) {
     const rows = comparison.rows || [];
@@ -216,7 +215,7 @@ export class ChartPanel {
       },
     };
     const datasets = [bars("token_hit_rate", COLORS.token, "series_token"), bars("request_hit_rate", COLORS.request, "series_request")];
-    if (rows.some((row) => row.simulated_token_hit_rate !== undefined)) {
+    if (hasSimulatedColumns(rows)) {
       datasets.push(bars("simulated_token_hit_rate", COLORS.simToken, "series_sim_token"),
         bars("simulated_request_hit_rate", COLORS.simRequest, "series_sim_request"));
     }
@@ -230,8 +229,8 @@ export class ChartPanel {
 
   /** Hit rates against memory per GPU (or against cache tokens when the capacity is given). */
   drawMemoryCurve(analysis, simulation = null) {
-    const curve = analysis.memory_curve || { points: [] };
-    const rows = (curve.points || []).map((row) => ({ ...row, x: row.x ?? row.memory_gib_per_gpu }));
+    const curve = analysis.memory_curve;
+    const rows = curve.points || [];
     const xs = points(rows, "x", "token_hit_rate").map((p) => p.x);
     const ceiling = finiteOrNull(analysis.predict?.ceiling_token_hit_rate);
     const datasets = [
@@ -244,7 +243,7 @@ export class ChartPanel {
         COLORS.ceiling, { borderDash: [2, 3], borderWidth: 1.5 }));
     }
     const current = curve.current || {};
-    const currentX = finiteOrNull(current.x ?? current.memory_gib_per_gpu);
+    const currentX = finiteOrNull(current.x);
     if (currentX !== null && finiteOrNull(current.token_hit_rate) !== null) {
       datasets.push({ type: "scatter", label: t("series_current"), data: [{ x: currentX, y: current.token_hit_rate }],
         borderColor: COLORS.current, backgroundColor: COLORS.current, pointRadius: 5, pointStyle: "circle" });

@@ -30,7 +30,7 @@ const OCCUPANCY = ["occupancy_system_prompt", "occupancy_live", "occupancy_idle"
 const PINNED = [["pinned_tokens", "tokens"], ["evictable_capacity_tokens", "tokens"]];
 /** Per-tier table columns: [key of a `tiers` row, format]. */
 const TIER_COLUMNS = [
-  ["capacity_tokens", "tokens"], ["capacity_gb", "gb"], ["token_hit_rate", "percent"], ["request_hit_rate", "percent"],
+  ["capacity_tokens", "tokens"], ["evictable_capacity_tokens", "tokens"], ["capacity_gb", "gb"], ["token_hit_rate", "percent"], ["request_hit_rate", "percent"],
   ["read_gb_per_s", "gb_per_s"], ["load_s_per_token", "duration"], ["recompute_s_per_token", "duration"],
 ];
 const TIER_COLORS = 4;
@@ -55,7 +55,7 @@ function setMetric(node, value, format) {
   node.textContent = formatMetric(format, value);
 }
 
-/** A metric element outside the prediction's own keys (scope: "tier", "advice", "source"). */
+/** A metric element outside the prediction's own keys (scope: "tier", "advice"). */
 function scopedMetric(key, value, format, scope, className = "metric-value") {
   const node = metricValue(key, "span", className);
   node.dataset.scope = scope;
@@ -130,12 +130,6 @@ export class ResultsView {
       headline.append(card);
     }
     root.append(headline);
-
-    // Hit rates of a routing without a closed form come from a seeded simulation: say so.
-    this.sourceNote = el("p", "source-note");
-    this.sourceNote.id = "hit-rate-source";
-    this.sourceNote.hidden = true;
-    root.append(this.sourceNote);
 
     const ceiling = el("p", "ceiling");
     ceiling.append(this.label("span", "", "ceiling"), document.createTextNode(": "),
@@ -269,39 +263,21 @@ export class ResultsView {
       segment.title = `${t(key)}: ${percent(value)}`;
     }
     this.renderPinned(predict);
-    this.renderSource(predict);
     this.renderTiers(predict);
     this.renderWarnings(predict.warnings || []);
   }
 
-  /** Bar widths are the two token counts' shares of their sum (drawing only; the numbers are Python's). */
+  /**
+   * Bar widths are the two token counts' shares of the whole GPU cache, `cache_capacity_tokens`
+   * (Python's; it is their sum). Drawing only: the numbers shown are Python's.
+   */
   renderPinned(predict) {
-    const pinned = predict.pinned_tokens;
-    const evictable = predict.evictable_capacity_tokens;
-    const total = finite(pinned) && finite(evictable) ? pinned + evictable : null;
+    const total = finite(predict.cache_capacity_tokens) ? predict.cache_capacity_tokens : null;
     for (const [key, segment] of this.pinnedSegments) {
       const value = predict[key];
       segment.style.width = total ? barWidth(value / total) : "0%";
       segment.title = `${t(key)}: ${formatMetric("tokens", value)}`;
     }
-  }
-
-  renderSource(predict) {
-    const simulated = predict.hit_rate_source === "simulation";
-    this.sourceNote.hidden = !simulated;
-    this.sourceNote.dataset.source = predict.hit_rate_source || "";
-    if (!simulated) {
-      this.sourceNote.replaceChildren();
-      return;
-    }
-    const routing = el("strong", "", String(predict.routing ?? MISSING));
-    routing.dataset.choice = String(predict.routing ?? "");
-    this.sourceNote.replaceChildren(...fillTemplate(t("source_simulation"), {
-      routing,
-      replicas: scopedMetric("replicas", predict.replicas, "integer", "source"),
-      token_ci: scopedMetric("token_hit_rate_ci", predict.token_hit_rate_ci, "points", "source"),
-      request_ci: scopedMetric("request_hit_rate_ci", predict.request_hit_rate_ci, "points", "source"),
-    }));
   }
 
   /** Per-tier stacked bars (token and request hit rates) and the tier table, when tiers exist. */

@@ -1,10 +1,13 @@
 // The "Routing comparison" box: Python's comparison of this cluster under every routing
-// (affinity, random, round_robin, least_loaded) as a table and a bar chart with 95% whiskers,
-// and how much random routing loses against affinity. "Compare routing" asks the worker's
-// `compare_routing` {scenario, seed, simulate: true} on demand (seeded simulations, a few
-// seconds); when the analysis already carries a comparison (`analysis.routing`), it is shown
-// until then. Rows may carry `source` ("model" | "simulation"), `*_ci` half-widths and
-// `simulated_*` figures; every number shown is a field of Python's answer. Text via textContent.
+// (affinity, random, round_robin, least_loaded) as a table and a bar chart, and how much random
+// routing loses against affinity. Every row has one shape: {routing, token_hit_rate,
+// request_hit_rate, ttft_s, gpus_saved, token_hit_rate_loss} from the model, and
+// simulated_token_hit_rate(_ci), simulated_request_hit_rate(_ci), simulated_requests, which are
+// null unless the call had `simulate: true`. The analysis always carries a model-only comparison
+// (`analysis.routing`), shown until "Compare routing" asks the worker's `compare_routing`
+// {scenario, seed, simulate: true} (seeded simulations, a few seconds); its simulated columns,
+// with their 95% half-widths (±, whiskers on the chart) and each routing's simulated request
+// count, are added then. Every number shown is a field of Python's answer. Text via textContent.
 //
 // State for tests: #routing-compare[data-state] idle | unavailable | busy | done | outdated |
 // error (the on-demand run); #routing-result[data-origin] analysis | compare (what is shown).
@@ -35,7 +38,7 @@ function fill(template, nodes) {
     ? nodes[part] ?? document.createTextNode(`{${part}}`) : document.createTextNode(part)));
 }
 
-/** A cell: the value, and " ± half-width" when Python gave one. */
+/** A cell: the value, and " ± half-width" when Python gave one (the simulated figures' `*_ci`). */
 function valueCell(routing, key, row, format) {
   const cell = el("td");
   cell.append(metric(`routing.${routing}.${key}`, row[key] ?? null, format));
@@ -45,9 +48,9 @@ function valueCell(routing, key, row, format) {
   return cell;
 }
 
-/** Whether any row carries simulated figures next to the model's. */
+/** Whether any row carries simulated figures next to the model's (null when not simulated). */
 export function hasSimulatedColumns(rows) {
-  return rows.some((row) => row.simulated_token_hit_rate !== undefined);
+  return rows.some((row) => row.simulated_token_hit_rate != null);
 }
 
 export class RoutingView {
@@ -150,9 +153,11 @@ export class RoutingView {
     const simulated = hasSimulatedColumns(rows);
     const table = el("table", "routing-table");
     const head = el("tr");
-    const columns = ["routing_column_routing", "routing_column_source", "routing_column_token_hit_rate",
+    const columns = ["routing_column_routing", "routing_column_token_hit_rate",
       "routing_column_request_hit_rate", "routing_column_ttft_s", "routing_column_token_hit_rate_loss"];
-    if (simulated) columns.push("routing_column_simulated_token", "routing_column_simulated_request");
+    if (simulated) {
+      columns.push("routing_column_simulated_token", "routing_column_simulated_request", "routing_column_simulated_requests");
+    }
     for (const key of columns) {
       const cell = el("th", "", t(key));
       cell.scope = "col";
@@ -168,22 +173,24 @@ export class RoutingView {
       if (routing === result.current) tr.classList.add("current-routing");
       const name = el("th", "", t(`routing_${routing}`));
       name.scope = "row";
-      const sourceName = row.source === "simulation" ? "simulation" : "model";
-      const source = el("td", "", t(`routing_source_${sourceName}`));
-      source.dataset.choice = sourceName;
-      tr.append(name, source,
+      tr.append(name,
         valueCell(routing, "token_hit_rate", row, "percent"),
         valueCell(routing, "request_hit_rate", row, "percent"),
         valueCell(routing, "ttft_s", row, "duration"),
         valueCell(routing, "token_hit_rate_loss", row, "points"));
       if (simulated) {
+        const requests = el("td");
+        requests.append(...fill(t("routing_simulated_requests"), {
+          requests: metric(`routing.${routing}.simulated_requests`, row.simulated_requests ?? null, "integer"),
+        }));
         tr.append(valueCell(routing, "simulated_token_hit_rate", row, "percent"),
-          valueCell(routing, "simulated_request_hit_rate", row, "percent"));
+          valueCell(routing, "simulated_request_hit_rate", row, "percent"), requests);
       }
       tbody.append(tr);
     }
     table.append(thead, tbody);
-    const notes = [el("p", "muted", t("routing_note", { replicas: formatMetric("integer", result.replicas) }))];
+    const notes = [el("p", "muted", t(simulated ? "routing_note_simulated" : "routing_note",
+      { replicas: formatMetric("integer", result.replicas) }))];
     if (origin === "analysis") notes.push(el("p", "muted", t("routing_from_analysis")));
     this.tableBox.replaceChildren(table, ...notes);
     const random = rows.find((row) => row.routing === "random");

@@ -120,9 +120,14 @@ def test_cpu_tier_from_the_form_shows_per_tier_figures(booted, page, default_sce
         for name, value in expected[kind].items():
             assert close(shown[f"{kind}.{name}"], value), (kind, name)
     for row in expected["tiers"]:
-        for key in ("capacity_tokens", "capacity_gb", "token_hit_rate", "request_hit_rate", "read_gb_per_s",
-                    "load_s_per_token", "recompute_s_per_token"):
+        for key in ("capacity_tokens", "evictable_capacity_tokens", "capacity_gb", "token_hit_rate",
+                    "request_hit_rate", "read_gb_per_s", "load_s_per_token", "recompute_s_per_token"):
             assert close(shown[f"tier.{row['name']}.{key}"], row[key]), (row["name"], key)
+    # The GPU row is the whole GPU cache; its evictable part is what running requests leave.
+    gpu = expected["tiers"][0]
+    assert gpu["capacity_tokens"] == expected["cache_capacity_tokens"]
+    assert gpu["evictable_capacity_tokens"] == expected["evictable_capacity_tokens"] < gpu["capacity_tokens"]
+    assert page.locator("#tier-split tr[data-tier]").count() == 2
     assert close(booted.metric_values()["token_hit_rate"], expected["token_hit_rate"])
     widths = page.evaluate("""() => [...document.querySelectorAll('[data-bar="tier_token_hit_rates"] .segment')]
         .map((el) => el.getBoundingClientRect().width)""")
@@ -283,6 +288,19 @@ def test_routing_comparison_has_every_routing(booted, page, default_scenario):
     page.fill("input[name='cluster.replicas']", "2")
     booted.wait_idle()
     assert page.is_enabled("#routing-start")
+    # The analysis carries the model's comparison: no simulated columns, no whiskers yet.
+    assert page.get_attribute("#routing-result", "data-origin") == "analysis"
+    expected = cpython("analyze", {"scenario": booted.scenario()})["routing"]
+    values = scoped(page, "routing")
+    for row in expected["rows"]:
+        assert row["simulated_token_hit_rate"] is None and row["simulated_requests"] is None
+        for key in ("token_hit_rate", "request_hit_rate", "ttft_s", "token_hit_rate_loss"):
+            assert close(values[f"routing.{row['routing']}.{key}"], row[key]), (row["routing"], key)
+        assert f"routing.{row['routing']}.simulated_token_hit_rate" not in values
+    assert page.locator("#routing-table th", has_text="Simulated").count() == 0
+    assert "±" not in page.text_content("#routing-table")
+    chart = page.evaluate(CHART, "routing")
+    assert [d["role"] for d in chart["datasets"]] == ["token_hit_rate", "request_hit_rate"]
     page.click("#routing-start")
     assert page.get_attribute("#routing-compare", "data-state") == "busy"
     page.wait_for_selector("#routing-compare[data-state='done']", state="attached", timeout=ROUTING_TIMEOUT_MS)
@@ -293,9 +311,15 @@ def test_routing_comparison_has_every_routing(booted, page, default_scenario):
     assert values["routing_random_loss"] == values["routing.random.token_hit_rate_loss"] > 0
     assert values["routing.random.token_hit_rate"] < values["routing.affinity.token_hit_rate"]
     assert page.is_visible("#routing-loss") and "Random routing loses" in page.text_content("#routing-loss")
+    for routing in ROUTINGS:
+        assert values[f"routing.{routing}.simulated_requests"] > 0
+        assert 0 < values[f"routing.{routing}.simulated_token_hit_rate_ci"] < 0.1
+        assert abs(values[f"routing.{routing}.simulated_token_hit_rate"] - values[f"routing.{routing}.token_hit_rate"]) < 0.1
+    assert "simulated (" in page.text_content("#routing-table tr[data-routing='random']")
     chart = page.evaluate(CHART, "routing")
     assert len(chart["labels"]) == 4 and all(len(d["data"]) == 4 for d in chart["datasets"])
-    assert any(d["intervals"] and any(v is not None for v in d["intervals"]) for d in chart["datasets"])
+    with_whiskers = [d["role"] for d in chart["datasets"] if d["intervals"] and any(v is not None for v in d["intervals"])]
+    assert with_whiskers == ["simulated_token_hit_rate", "simulated_request_hit_rate"]
 
     # The comparison belongs to that scenario: an edit removes it.
     page.fill("input[name='workload.think_time_s']", "30")
@@ -312,13 +336,15 @@ def test_non_affinity_routing_curves_follow_the_analysis(booted, page, default_s
     scenario = booted.scenario()
     analysis = cpython("analyze", {"scenario": scenario})
     assert close(booted.metric_values()["token_hit_rate"], analysis["predict"]["token_hit_rate"])
-    if analysis["memory_curve"] is None:  # no closed form: the curves are hidden and a note says why
-        assert page.is_visible("#curves-note") and "affinity" in page.text_content("#curves-note")
-        assert not page.is_visible("figure[data-figure='memory_curve']")
-        assert page.is_visible("#hit-rate-source")
-    else:
-        assert not page.is_visible("#curves-note")
-        assert page.is_visible("figure[data-figure='memory_curve']")
+    # Every routing has a closed form: the curves are drawn under random routing too.
+    assert analysis["memory_curve"] is not None
+    for name in ("memory_curve", "tier_curve", "sweeps", "tornado"):
+        assert page.is_visible(f"figure[data-figure='{name}']"), name
+    chart = page.evaluate(CHART, "memory")
+    token = chart["datasets"][0]["data"]
+    assert len(token) == len(analysis["memory_curve"]["points"])
+    assert all(close(p["y"], q["token_hit_rate"]) for p, q in zip(token, analysis["memory_curve"]["points"]))
+    assert page.locator("#curves-note, #hit-rate-source").count() == 0
     ids = page.eval_on_selector_all(".advice-item", "(items) => items.map((i) => i.dataset.advice)")
     assert ids == [a["id"] for a in analysis["advice"]] or sorted(ids) == sorted(a["id"] for a in analysis["advice"])
     assert_clean(booted)
