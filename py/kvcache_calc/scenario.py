@@ -87,6 +87,8 @@ class ClusterSpec:
 
 @dataclass(frozen=True)
 class LatencySpec:
+    """Roofline efficiencies (prefill MFU, decode MBU) and the optional price of a GPU-hour."""
+
     mfu: float = 0.4
     mbu: float = 0.7
     price_per_gpu_hour: float | None = None
