@@ -7,7 +7,8 @@ context (empty cache and storage):
   - warm reload (same context: HTTP and compiled-wasm caches warm) to first numbers;
   - a form change to updated numbers and to updated charts (includes the 150 ms debounce and the
     300 ms pause before the full analysis);
-  - worker round trips for `predict` and for the full `analyze` panel.
+  - worker round trips for `predict` (with and without the advisor), the full `analyze` panel
+    (plain, and with tiers and prefix-blind routing) and a simulated routing comparison.
 
 Usage: make site && python3 bench/browser_bench.py [--runs 5] [--write-docs]
 --write-docs replaces the "## Browser" section of docs/performance.md with the figures.
@@ -108,16 +109,24 @@ def app_run(browser, url: str) -> dict:
             const charts = performance.now() - start;
             const scenario = JSON.parse(document.querySelector('[data-scenario-json]').textContent);
             // a scenario Python has not seen yet: the worker caches model evaluations
-            const time = async (method, rate) => {
-                const fresh = { ...scenario, workload: { ...scenario.workload, arrival_rate: rate } };
+            const time = async (method, rate, extra = {}, payload = {}) => {
+                const fresh = { ...scenario, ...extra, workload: { ...scenario.workload, arrival_rate: rate } };
                 const t0 = performance.now();
-                await window.kvcacheCalc.call(method, { scenario: fresh });
+                await window.kvcacheCalc.call(method, { scenario: fresh, ...payload });
                 return performance.now() - t0;
             };
-            const predict = await time('predict', 1.71);
+            // the page's fast path skips the advisor
+            const predict = await time('predict', 1.71, {}, { advice: false });
+            const advised = await time('predict', 1.72);
             const analyze = await time('analyze', 1.73);
+            const planned = { tiers: [{ name: 'cpu', capacity_gb: 200 }, { name: 'ssd', capacity_gb: 2000 }],
+                              cluster: { replicas: 4, routing: 'random' } };
+            const analyzePlanned = await time('analyze', 1.74, planned);
+            const compare = await time('compare_routing', 1.75, planned, { simulate: true });
             return { edit_to_numbers_ms: numbers, edit_to_charts_ms: charts,
-                     predict_round_trip_ms: predict, analyze_round_trip_ms: analyze };
+                     predict_round_trip_ms: predict, predict_advice_round_trip_ms: advised,
+                     analyze_round_trip_ms: analyze, analyze_planned_round_trip_ms: analyzePlanned,
+                     compare_routing_round_trip_ms: compare };
         }"""))
         return out
     finally:
@@ -188,14 +197,19 @@ def render(m: dict, runs: int, version: str) -> str:
         f"| cold load to Python ready (runtime + micropip + wheel) | {m['python_ready_ms']:.0f} ms |",
         f"| cold load to first numbers on screen | {m['cold_numbers_ms']:.0f} ms "
         f"({m['cold_numbers_over_bare']:.2f}x bare) |",
-        f"| cold load to the full analysis (charts, suggestions) | {m['cold_analysis_ms']:.0f} ms "
+        f"| cold load to the full analysis (charts, advice) | {m['cold_analysis_ms']:.0f} ms "
         f"({m['cold_analysis_over_bare']:.2f}x bare) |",
         f"| warm reload to first numbers | {m['warm_numbers_ms']:.0f} ms |",
         f"| warm reload to the full analysis | {m['warm_analysis_ms']:.0f} ms |",
         f"| form change to updated numbers (incl. 150 ms debounce) | {m['edit_to_numbers_ms']:.0f} ms |",
         f"| form change to updated charts (incl. debounce + 300 ms pause) | {m['edit_to_charts_ms']:.0f} ms |",
-        f"| worker round trip, `predict` | {m['predict_round_trip_ms']:.1f} ms |",
+        f"| worker round trip, `predict` without the advisor (the page's fast path) | {m['predict_round_trip_ms']:.1f} ms |",
+        f"| worker round trip, `predict` with the advisor | {m['predict_advice_round_trip_ms']:.0f} ms |",
         f"| worker round trip, `analyze` (the full panel) | {m['analyze_round_trip_ms']:.0f} ms |",
+        f"| worker round trip, `analyze` with two tiers and 4 replicas under random routing | "
+        f"{m['analyze_planned_round_trip_ms']:.0f} ms |",
+        f"| worker round trip, `compare_routing` simulating 4 routings of that cluster | "
+        f"{m['compare_routing_round_trip_ms']:.0f} ms |",
         "",
     ])
 

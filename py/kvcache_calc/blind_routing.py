@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from .analytic import CUT_OFFSETS, GROUPS, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre
+from .analytic import CUT_OFFSETS, GAUSS_NODES, GROUPS, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre
 from .workload import Traffic
 
 MAX_LAGS = 5000
 # Gaps of two or more think times are smoother than one: half the nodes change results by < 0.05 points.
 LAG_NODES = _gauss_legendre(3)
+LAG_GROUPS = 4  # and half the history groups
 STD_NORMAL = NormalDist()
 
 
@@ -118,6 +119,10 @@ class BlindRoutingModel(LruModel):
         self.copy_sums = [sum(w * n ** r for w, n in reach if n > 0) for r in range(4)]
         if self.fixed_turns:
             self.turn_blocks = [t.private_blocks for t in traffic.turns]
+        else:
+            histories = [(w, n) for w, n in self.follow_ups if n > 0]
+            self.lag_groups = (_compress([h for h in histories if h[1] <= self.room], LAG_GROUPS)
+                               + _compress([h for h in histories if h[1] > self.room], LAG_GROUPS))
 
     # --- D: copies refreshed within t ---------------------------------------------------------
     def _bracket(self, t: float) -> float:
@@ -174,10 +179,10 @@ class BlindRoutingModel(LruModel):
         weight = self.p * (1.0 - self.p) ** (lag - 1)
         if not self.fixed_turns:
             # follow-up k reuses the copy of turn k - lag, with P(N >= k) = q^(lag-1) P(N > k - lag)
-            return weight * self.q ** (lag - 1), self.groups
+            return weight * self.q ** (lag - 1), self.lag_groups
         turns = len(self.turn_blocks)
         copies = [(1.0, n) for i, n in enumerate(self.turn_blocks, start=1) if i <= turns - lag and n > 0]
-        return weight, _compress(copies, GROUPS)
+        return weight, _compress(copies, LAG_GROUPS)
 
     def _blocks_hit(self, z: float, groups: list[tuple[float, float]]) -> float:
         d = self.other_blocks(z)
@@ -200,6 +205,40 @@ class BlindRoutingModel(LruModel):
                 total += w * (hi - lo) * self._blocks_hit(gaps.quantile(lag, v), groups)
         return total
 
+    def _blocks_over_exponential(self, mean: float, t_char: float) -> float:
+        """E[history blocks hit] for a gap ~ Exp(mean), quadrature pieces around P(gap < T)."""
+        v_t = -math.expm1(-t_char / mean) if math.isfinite(t_char) else 1.0
+        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
+        total = 0.0
+        for lo, hi in zip(cuts, cuts[1:]):
+            if hi <= lo:
+                continue
+            for x, w in GAUSS_NODES:
+                v = min(lo + (hi - lo) * x, 1.0 - 1e-16)
+                total += w * (hi - lo) * self._blocks_hit(-mean * math.log1p(-v), self.groups)
+        return total
+
+    def _older_lags(self, t_char: float) -> float:
+        """History blocks hit from copies two or more turns old (fixed turns or fixed think times).
+
+        Each lag adds at most `decay` times the one before (its weight falls by that factor, its gap
+        is longer and its copy no larger), so what is left after a lag that added `got` is at most
+        got x decay / (1 - decay): stop once that cannot move the result by a millionth.
+        """
+        decay = (1.0 - self.p) * (1.0 if self.fixed_turns else self.q)
+        blocks = 0.0
+        for lag in range(2, MAX_LAGS):
+            if self.fixed_turns and lag >= len(self.turn_blocks):
+                break
+            weight, groups = self._lag_groups(lag)
+            if not groups or weight <= 0.0:
+                break
+            got = weight * self._over_gap(lag, t_char, groups)
+            blocks += got
+            if got * decay / (1.0 - decay) <= 1e-6 * blocks:
+                break
+        return blocks
+
     def predict(self) -> LruPrediction:
         tr = self.traffic
         b = tr.block_size
@@ -211,22 +250,14 @@ class BlindRoutingModel(LruModel):
         if self.room > 0:
             # lag 1: the parent's averaging over one think time gives blocks and whole-history hits
             blocks1, full1 = self._average_over_gaps(t_char)
-            blocks = self.p * blocks1
             full = self.empty_follow_ups + self.p * (full1 - self.empty_follow_ups)
-            weight_left = 1.0 - self.p
-            quiet = 0
-            for lag in range(2, MAX_LAGS):
-                if weight_left < 1e-9 or (self.fixed_turns and lag >= len(self.turn_blocks)):
-                    break
-                weight, groups = self._lag_groups(lag)
-                weight_left -= self.p * (1.0 - self.p) ** (lag - 1)
-                if not groups or weight <= 0.0:
-                    break
-                got = weight * self._over_gap(lag, t_char, groups)
-                blocks += got
-                quiet = quiet + 1 if got < 1e-7 * blocks else 0
-                if quiet >= 3:
-                    break
+            if not self.fixed_turns and not self.gaps.fixed:
+                # Geometric turns, exponential think times: every lag reuses the same histories, and
+                # Σ_j p a^(j-1) Erlang(j, m) = p / (1 - a) x Exp(m / (1 - a)), so all lags are one average.
+                blocks = self.p / (1.0 - self.a) * self._blocks_over_exponential(self.gaps.mean / (1.0 - self.a),
+                                                                                 t_char)
+            else:
+                blocks = self.p * blocks1 + self._older_lags(t_char)
         hit_tokens = b * (min(s, self.c) * tr.mean_turns + blocks)
         ceiling_tokens = b * (s * tr.mean_turns + history_blocks)
         occ = self._occupancy(t_char)
