@@ -2,6 +2,7 @@
 // scenario path ("workload.arrival_rate"). Reading the form gives the scenario JSON the
 // calculator receives; writing puts a scenario back. No arithmetic on results happens here.
 
+import { element } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 import { canonical, defaultScenario } from "./url.js";
 import { buildTiersEditor, numberOrText } from "./tiers.js";
@@ -24,18 +25,6 @@ const AUTO_PLACEHOLDER = new Set([
 function splitPath(path) {
   const dot = path.indexOf(".");
   return [path.slice(0, dot), path.slice(dot + 1)];
-}
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
 }
 
 function modelGroup(key) {

@@ -2,6 +2,7 @@
 // data-value="<raw number>", its text formatted from Python's number. Built with createElement
 // and textContent only.
 
+import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
 
@@ -34,13 +35,6 @@ const TIER_COLUMNS = [
   ["read_gb_per_s", "gb_per_s"], ["load_s_per_token", "duration"], ["recompute_s_per_token", "duration"],
 ];
 const TIER_COLORS = 4;
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** A value element carrying data-metric / data-value. */
 function metricValue(key, tag = "span", className = "metric-value") {
@@ -319,14 +313,8 @@ export class ResultsView {
     this.tierBars.replaceChildren(...bars);
 
     const table = el("table", "tier-table");
-    const head = el("tr");
-    for (const key of ["tier_column_name", ...TIER_COLUMNS.map(([column]) => `tier_column_${column}`), "tier_column_load_pays"]) {
-      const cell = el("th", "", t(key));
-      cell.scope = "col";
-      head.append(cell);
-    }
-    const thead = el("thead");
-    thead.append(head);
+    const thead = tableHead(["tier_column_name", ...TIER_COLUMNS.map(([column]) => `tier_column_${column}`),
+      "tier_column_load_pays"].map((key) => t(key)));
     const tbody = el("tbody");
     rows.forEach((row, index) => {
       const tr = el("tr");
@@ -540,14 +528,8 @@ export class VerifyView {
     const result = this.lastResult;
     const prediction = result.prediction || null;
     const table = el("table", "verify-table");
-    const head = el("tr");
-    for (const key of ["sim_column_metric", "sim_column_simulated", "sim_column_predicted", "sim_column_difference"]) {
-      const cell = el("th", "", t(key));
-      cell.scope = "col";
-      head.append(cell);
-    }
-    const thead = el("thead");
-    thead.append(head);
+    const thead = tableHead(["sim_column_metric", "sim_column_simulated", "sim_column_predicted",
+      "sim_column_difference"].map((key) => t(key)));
     const tbody = el("tbody");
     for (const key of SIMULATED_RATES) {
       const row = el("tr");

@@ -12,17 +12,11 @@
 // State for tests: #routing-compare[data-state] idle | unavailable | busy | done | outdated |
 // error (the on-demand run); #routing-result[data-origin] analysis | compare (what is shown).
 
+import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatMetric, rawValue } from "./format.js";
 
 const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function metric(key, value, format) {
   const node = el("span", "metric-value", formatMetric(format, value));
@@ -152,19 +146,12 @@ export class RoutingView {
     const rows = result.rows || [];
     const simulated = hasSimulatedColumns(rows);
     const table = el("table", "routing-table");
-    const head = el("tr");
     const columns = ["routing_column_routing", "routing_column_token_hit_rate",
       "routing_column_request_hit_rate", "routing_column_ttft_s", "routing_column_token_hit_rate_loss"];
     if (simulated) {
       columns.push("routing_column_simulated_token", "routing_column_simulated_request", "routing_column_simulated_requests");
     }
-    for (const key of columns) {
-      const cell = el("th", "", t(key));
-      cell.scope = "col";
-      head.append(cell);
-    }
-    const thead = el("thead");
-    thead.append(head);
+    const thead = tableHead(columns.map((key) => t(key)));
     const tbody = el("tbody");
     for (const row of rows) {
       const routing = String(row.routing);

@@ -4,6 +4,7 @@
 // one of capacity_gb / capacity_tokens) and a read bandwidth. Inputs are named by their scenario
 // path ("tiers.0.capacity_gb"), so Python's error `field` finds them. Text via textContent only.
 
+import { element } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -18,18 +19,6 @@ export function numberOrText(text) {
   const number = NUMBER.test(trimmed) ? Number(trimmed) : NaN;
   // An unreadable entry goes to Python as typed, so its error names the field and range.
   return Number.isFinite(number) ? number : trimmed;
-}
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
 }
 
 const idOf = (path) => "field-" + path.replace(/[^a-z0-9_]/gi, "-");

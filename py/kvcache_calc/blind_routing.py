@@ -102,6 +102,18 @@ def _poisson_below(m: int, x: float) -> float:
     return min(1.0, total)
 
 
+def _over_quantiles(v_t: float, nodes, value_at) -> float:
+    """Integral of value_at(v) over v in [0, 1], in quadrature pieces cut around v_t = P(gap < T)."""
+    cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
+    total = 0.0
+    for lo, hi in zip(cuts, cuts[1:]):
+        if hi <= lo:
+            continue
+        for x, w in nodes:
+            total += w * (hi - lo) * value_at(min(lo + (hi - lo) * x, 1.0 - 1e-16))
+    return total
+
+
 class BlindRoutingModel(LruModel):
     """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix."""
 
@@ -195,28 +207,12 @@ class BlindRoutingModel(LruModel):
         if gaps.fixed:
             return self._blocks_hit(lag * gaps.mean, groups)
         v_t = gaps.cdf(lag, t_char) if math.isfinite(t_char) else 1.0
-        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
-        total = 0.0
-        for lo, hi in zip(cuts, cuts[1:]):
-            if hi <= lo:
-                continue
-            for x, w in LAG_NODES:
-                v = min(lo + (hi - lo) * x, 1.0 - 1e-16)
-                total += w * (hi - lo) * self._blocks_hit(gaps.quantile(lag, v), groups)
-        return total
+        return _over_quantiles(v_t, LAG_NODES, lambda v: self._blocks_hit(gaps.quantile(lag, v), groups))
 
     def _blocks_over_exponential(self, mean: float, t_char: float) -> float:
         """E[history blocks hit] for a gap ~ Exp(mean), quadrature pieces around P(gap < T)."""
         v_t = -math.expm1(-t_char / mean) if math.isfinite(t_char) else 1.0
-        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
-        total = 0.0
-        for lo, hi in zip(cuts, cuts[1:]):
-            if hi <= lo:
-                continue
-            for x, w in GAUSS_NODES:
-                v = min(lo + (hi - lo) * x, 1.0 - 1e-16)
-                total += w * (hi - lo) * self._blocks_hit(-mean * math.log1p(-v), self.groups)
-        return total
+        return _over_quantiles(v_t, GAUSS_NODES, lambda v: self._blocks_hit(-mean * math.log1p(-v), self.groups))
 
     def _older_lags(self, t_char: float) -> float:
         """History blocks hit from copies two or more turns old (fixed turns or fixed think times).
