@@ -155,11 +155,13 @@ export function buildForm(container, schema, presets) {
       if (!gpu) return undefined;
       if (key === "memory_gib") return gpu.memory_gib;
       if (key === "hbm_tb_per_s") return gpu.bandwidth_tb_s;
-      // Python's rule (latency.py): FP8 figures for 8-bit or narrower weights when the GPU has them.
+      // Python's rule (latency.py): FP8 figures for the weight dtypes the schema lists, when the GPU has them.
       const preset = scenario?.model?.preset;
       const dtype = scenario?.model?.weight_dtype ?? (preset ? presets.models?.[preset]?.weight_dtype : undefined);
-      const eightBit = ["fp8", "int8", "int4", "fp4"].includes(dtype) && gpu.fp8_tflops;
-      return eightBit ? gpu.fp8_tflops : gpu.bf16_tflops;
+      const rule = schema.fp8_rate || { dtypes: [], fp4_gpus: [] };
+      const fp8 = (rule.dtypes.includes(dtype) || (dtype === "fp4" && rule.fp4_gpus.includes(scenario?.hardware?.gpu)))
+        && gpu.fp8_tflops;
+      return fp8 ? gpu.fp8_tflops : gpu.bf16_tflops;
     }
     if (field.path === "hardware.tensor_parallel") return scenario?.hardware?.num_gpus;
     return undefined;

@@ -34,6 +34,14 @@ def test_a_cpu_tier_is_sized_to_reach_half_way_to_the_ceiling():
     assert "CPU-memory tier" in item["why"] and item["cluster_gpus_delta"] == 0
 
 
+def test_a_cpu_tier_that_loads_slower_than_it_recomputes_is_not_advised():
+    small = {"tiers": [{"name": "cpu", "capacity_gb": 1, "read_gb_per_s": 50}]}
+    assert "cpu_tier_for_target" in ids(small)
+    slow = {"tiers": [{"name": "cpu", "capacity_gb": 1, "read_gb_per_s": 0.05}]}
+    assert not api.predict(slow, with_advice=False)["tiers"][1]["load_pays"]
+    assert "cpu_tier_for_target" not in ids(slow)
+
+
 def test_fp8_kv_is_offered_for_wide_kv_and_fp4_only_on_blackwell():
     assert "kv_fp8" in ids({}) and "kv_fp4" not in ids({})
     assert "kv_fp4" in ids({"hardware": {"gpu": "b200"}, "workload": {"arrival_rate": 3}})

@@ -134,3 +134,12 @@ def test_bad_latency_and_cluster_fields_are_named(path, value, message):
 def test_tp_larger_than_the_gpus_of_a_replica_is_explained():
     with pytest.raises(ValueError, match=r"hardware.tensor_parallel: 4 is not allowed; expected a divisor of hardware.num_gpus \(2\)"):
         api.predict({"hardware": {"num_gpus": 2, "tensor_parallel": 4}})
+
+
+@pytest.mark.parametrize("dtype,gpu,rate", [
+    ("bf16", "h100-sxm-80gb", 989e12), ("fp8", "h100-sxm-80gb", 1979e12), ("int8", "l40s", 733e12),
+    ("int4", "h100-sxm-80gb", 989e12),  # weight-only: dequantised, BF16 matrix multiplies
+    ("fp4", "h100-sxm-80gb", 989e12), ("fp4", "b200", 4500e12), ("fp8", "a100-80gb", 312e12)])
+def test_the_peak_follows_the_weights_dtype_and_the_gpus_tensor_cores(dtype, gpu, rate):
+    roof = roof_of({"model": {"weight_dtype": dtype}, "hardware": {"gpu": gpu}})
+    assert roof.flops_per_gpu == pytest.approx(rate * 0.4, rel=1e-12)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
 from .scenario import Scenario, parse_scenario
+from .schema import FP4_GPUS
 from .sensitivity import solve_capacity
 
 WIDE_KV_DTYPES = ("fp32", "fp16", "bf16")
-FP4_GPUS = ("b200",)  # FP4 (NVFP4) tensor cores: Blackwell
 KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
 
 
@@ -149,6 +149,8 @@ def advice(s: Scenario, current: dict) -> list[dict]:
             overloaded = any(w["code"] == "replica_overloaded" for w in r["warnings"])
             if overloaded or gain < -0.01:
                 continue
+        elif ident == "cpu_tier_for_target" and not all(row["load_pays"] for row in r["tiers"]):
+            continue  # its hits would load slower than they recompute: no time saved
         elif gain <= 1e-3:
             continue
         cost = None

@@ -8,6 +8,11 @@ from typing import Any
 SCENARIO_VERSION = 1
 
 DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+# Weights whose matrix multiplies run at the GPU's FP8 rate. FP4 weights do on GPUs with FP4 tensor
+# cores (credited at the FP8 rate, conservatively); elsewhere, like int4 (W4A16), they are
+# dequantised and run in BF16.
+FP8_RATE_DTYPES = ("fp8", "int8")
+FP4_GPUS = ("b200",)  # FP4 (NVFP4) tensor cores: Blackwell
 ROUTINGS = ("affinity", "random", "round_robin", "least_loaded")
 
 
@@ -150,7 +155,7 @@ FIELDS: tuple[Field, ...] = (
        "最大并发请求数", "vLLM's --max-num-seqs: at most this many requests run (and pin their blocks) at once.",
        "vLLM 的 --max-num-seqs：同时运行（并占住其缓存块）的请求数上限。", minimum=1, maximum=1_000_000),
     _f("hardware.tflops", "float", None, "tflops", "TFLOP/s", "Compute per GPU", "每卡算力",
-       "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16, or FP8 for 8-bit weights).",
+       "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16; FP8 for fp8/int8 weights, and fp4 on Blackwell).",
        "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16，8 位权重用 FP8）。",
        minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True, optional=True),
     _f("hardware.hbm_tb_per_s", "float", None, "hbm", "TB/s", "Memory bandwidth per GPU", "每卡显存带宽",
@@ -264,6 +269,7 @@ def schema_json() -> dict:
     """The field table as plain JSON, for the page's form and URL codec."""
     return {"version": SCENARIO_VERSION, "sections": list(SECTIONS),
             "fields": [_field_json(f) for f in FIELDS],
+            "fp8_rate": {"dtypes": list(FP8_RATE_DTYPES), "fp4_gpus": list(FP4_GPUS)},
             "tiers": {"policy": _field_json(TIERS_POLICY), "fields": [_field_json(f) for f in TIER_FIELDS],
                       "max": MAX_TIERS, "name_pattern": TIER_NAME_PATTERN,
                       "read_defaults": TIER_READ_DEFAULTS}}

@@ -75,6 +75,16 @@ def test_preset_values_show_as_placeholders(page):
     assert page.input_value("input[name='model.num_layers']") == ""
     page.select_option("select[name='hardware.gpu']", "l40s")
     assert page.get_attribute("input[name='hardware.memory_gib']", "placeholder") not in ("", None)
+    # The TFLOP/s the roofline uses (latency.py): BF16 for fp4 weights on Hopper, FP8 on Blackwell.
+    tflops = "input[name='hardware.tflops']"
+    page.select_option("select[name='model.preset']", "gpt-oss-20b")
+    page.select_option("select[name='hardware.gpu']", "h100-sxm-80gb")
+    assert page.get_attribute(tflops, "placeholder").replace(",", "") == "989"
+    page.select_option("select[name='hardware.gpu']", "b200")
+    assert page.get_attribute(tflops, "placeholder").replace(",", "") == "4500"
+    page.select_option("select[name='model.preset']", "deepseek-v3")
+    page.select_option("select[name='hardware.gpu']", "h200")
+    assert page.get_attribute(tflops, "placeholder").replace(",", "") == "1979"
 
 
 def test_typed_model_value_overrides_preset(booted, page):
