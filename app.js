@@ -17,7 +17,7 @@ const LIVE_UPDATE_DELAY_MS = 150;
 const ANALYSIS_DELAY_MS = 300;
 /** Fields whose change alters other fields' placeholders (preset values, the GPU's figures). */
 const PLACEHOLDER_SOURCES = new Set(["model.preset", "model.weight_dtype", "hardware.gpu", "hardware.num_gpus"]);
-/** Verify by simulation: block touches per `simulate_step` call (one worker round trip each). */
+/** Verify by simulation and the routing comparison: block touches per `simulate_step` call (one worker round trip each). */
 const SIMULATION_TOUCHES_PER_STEP = 300_000;
 const SIMULATION_SEED = 1;
 const SIMULATION_DEFAULT_REQUESTS = 20_000;
@@ -47,7 +47,7 @@ const page = {
   simulation: null, // the run in progress: {scenario, key, run, stopped}
   simulationResult: null, // the last finished run: {key, result}
   routing: null, // RoutingView
-  routingRun: null, // key of the scenario whose compare_routing is in flight
+  routingRun: null, // the routing comparison in flight: {key, run, stopped}
   routingResult: null, // the last comparison: {key, result}
 };
 
@@ -409,26 +409,51 @@ function simulationScenarioChanged(scenario) {
 
 // --- routing comparison ----------------------------------------------------------------------
 //
-// One `compare_routing` call on demand with `simulate: true` (a few seconds: each routing is
-// simulated next to the model's figures, which the analysis already shows).
-// An answer for a scenario that is no longer the form's is dropped, and the box says so.
+// On demand, every routing is simulated next to the model's figures (which the analysis already
+// shows): compare_routing_start, then simulate_step until done, like "Verify by simulation", so
+// the worker answers predict/analyze between steps and the run can be cancelled. A run whose
+// scenario is no longer the form's is cancelled, and the box says so.
 
 async function compareRouting() {
   if (page.routingRun !== null) return;
   const scenario = page.scenario;
-  const key = scenarioKey(scenario);
-  page.routingRun = key;
+  const session = { key: scenarioKey(scenario), run: null, stopped: null };
+  page.routingRun = session;
   page.routingResult = null;
   page.routing.busy();
-  const reply = await page.client.call("compare_routing", { scenario, seed: ROUTING_SEED, simulate: true });
-  if (page.routingRun !== key) return; // the scenario changed meanwhile (already shown as outdated)
+  const started = await page.client.call("compare_routing_start", { scenario, seed: ROUTING_SEED });
+  if (session.stopped) {
+    if (started.ok) page.client.call("simulate_cancel", { run: started.result.run });
+    return;
+  }
+  let reply = started;
+  if (started.ok) {
+    session.run = started.result.run;
+    for (;;) {
+      reply = await page.client.call("simulate_step", { run: session.run, touches: SIMULATION_TOUCHES_PER_STEP });
+      if (session.stopped) return; // simulate_cancel was sent when it stopped
+      if (!reply.ok || reply.result.done) break;
+      page.routing.showProgress(reply.result.progress);
+    }
+  }
   page.routingRun = null;
   if (!reply.ok) {
     page.routing.showError(reply.error.message);
     return;
   }
-  page.routingResult = { key, result: reply.result };
-  page.routing.showResult(reply.result);
+  page.routingResult = { key: session.key, result: reply.result.result };
+  page.routing.showResult(reply.result.result);
+}
+
+/** Stop the comparison in progress; reason "cancelled" (the button) or "outdated" (the scenario changed). */
+function stopRouting(reason) {
+  const session = page.routingRun;
+  if (!session) return;
+  session.stopped = reason;
+  page.routingRun = null;
+  if (session.run !== null) page.client.call("simulate_cancel", { run: session.run });
+  if (reason === "outdated") page.routing.outdated();
+  else page.routing.cancelled();
 }
 
 function routingScenarioChanged(scenario) {
@@ -436,10 +461,7 @@ function routingScenarioChanged(scenario) {
   const key = scenarioKey(scenario);
   const replicas = scenario?.cluster?.replicas;
   page.routing.setReplicas(replicas === undefined ? 1 : replicas);
-  if (page.routingRun !== null && page.routingRun !== key) {
-    page.routingRun = null;
-    page.routing.outdated();
-  }
+  if (page.routingRun !== null && page.routingRun.key !== key) stopRouting("outdated");
   if (page.routingResult && page.routingResult.key !== key) {
     page.routingResult = null;
     page.routing.resultOutdated();
@@ -551,6 +573,7 @@ function wireEvents() {
   byId("verify-start").addEventListener("click", startVerification);
   byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
   byId("routing-start").addEventListener("click", compareRouting);
+  byId("routing-cancel").addEventListener("click", () => stopRouting("cancelled"));
 }
 
 /** An advice item's (or the trace fit's) "apply": patch the scenario, fill the form, push the link, recalculate. */

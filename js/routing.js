@@ -4,17 +4,19 @@
 // request_hit_rate, ttft_s, gpus_saved, token_hit_rate_loss} from the model, and
 // simulated_token_hit_rate(_ci), simulated_request_hit_rate(_ci), simulated_requests, which are
 // null unless the call had `simulate: true`. The analysis always carries a model-only comparison
-// (`analysis.routing`), shown until "Compare routing" asks the worker's `compare_routing`
-// {scenario, seed, simulate: true} (seeded simulations, a few seconds); its simulated columns,
+// (`analysis.routing`), shown until "Compare routing" runs the worker's `compare_routing_start`
+// {scenario, seed} and `simulate_step` (seeded simulations, a few seconds, with progress and a
+// Cancel button; app.js drives the steps); the final step's result has the simulated columns,
 // with their 95% half-widths (±, whiskers on the chart) and each routing's simulated request
 // count, are added then. Every number shown is a field of Python's answer. Text via textContent.
 //
 // State for tests: #routing-compare[data-state] idle | unavailable | busy | done | outdated |
-// error (the on-demand run); #routing-result[data-origin] analysis | compare (what is shown).
+// cancelled | error (the on-demand run; data-progress while busy); #routing-result[data-origin]
+// analysis | compare (what is shown).
 
 import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
-import { formatMetric, rawValue } from "./format.js";
+import { formatMetric, percent, rawValue } from "./format.js";
 
 const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
 
@@ -51,6 +53,7 @@ export class RoutingView {
   constructor(root, { onDraw = () => {}, onClear = () => {} } = {}) {
     this.root = root;
     this.button = root.querySelector("#routing-start");
+    this.cancelButton = root.querySelector("#routing-cancel");
     this.status = root.querySelector("#routing-status");
     this.resultBox = root.querySelector("#routing-result");
     this.loss = root.querySelector("#routing-loss");
@@ -67,6 +70,7 @@ export class RoutingView {
     this.status.dataset.state = state;
     this.statusKey = statusKey ? [statusKey, params] : null;
     this.button.disabled = state === "busy" || state === "unavailable";
+    this.cancelButton.hidden = state !== "busy";
     this.root.setAttribute("aria-busy", String(state === "busy"));
     this.renderStatus();
   }
@@ -88,7 +92,19 @@ export class RoutingView {
 
   busy() {
     if (this.shown?.origin === "compare") this.clear();
-    this.setState("busy", "routing_busy");
+    this.showProgress(0);
+  }
+
+  /** Python's progress (0..1) over every routing's simulation. */
+  showProgress(fraction) {
+    this.root.dataset.progress = String(fraction);
+    this.setState("busy", "routing_busy", { progress: percent(fraction, 0) });
+  }
+
+  /** The run was cancelled with the button. */
+  cancelled() {
+    this.setState("cancelled", "routing_cancelled");
+    this.setReplicas(this.replicas);
   }
 
   /** The scenario changed while a run was in flight: its answer will be dropped. */

@@ -1,5 +1,7 @@
 """Replicas and routing: the affinity identity, the simulated routings, and what random routing loses."""
 
+import json
+
 import pytest
 
 from kvcache_calc import api
@@ -134,6 +136,26 @@ def test_routing_comparison_puts_affinity_first_and_says_what_the_others_lose():
         assert abs(r["simulated_token_hit_rate"] - r["token_hit_rate"]) <= 3 * r["simulated_token_hit_rate_ci"] + 0.01
     assert [r["routing"] for r in api.compare_routing(cluster(1))["rows"]] == ["affinity"]
     assert api.analyze(cluster(2, rate=4.0))["routing"] == api.compare_routing(cluster(2, rate=4.0))
+
+
+def test_the_page_steps_the_routing_comparison_to_the_same_result_and_can_cancel_it():
+    scenario = cluster(2, "random", rate=4.0, blocks=3000)
+    whole = api.compare_routing(scenario, simulate=True, requests=2_000, seed=3)
+
+    def call(method, payload):
+        reply = json.loads(api.handle(method, json.dumps(payload)))
+        assert reply["ok"], reply
+        return reply["result"]
+
+    run = call("compare_routing_start", {"scenario": scenario, "requests": 2_000, "seed": 3})["run"]
+    progress = []
+    while not (reply := call("simulate_step", {"run": run, "touches": 50_000}))["done"]:
+        progress.append(reply["progress"])
+    assert len(progress) > 4 and progress == sorted(progress) and 0 <= progress[0] and progress[-1] < 1
+    assert reply["result"] == json.loads(json.dumps(whole))
+    again = call("compare_routing_start", {"scenario": scenario, "requests": 2_000})["run"]
+    assert call("simulate_cancel", {"run": again})["cancelled"] is True
+    assert call("simulate_cancel", {"run": [again]})["cancelled"] is False
 
 
 def test_too_many_replicas_to_simulate_is_explained():

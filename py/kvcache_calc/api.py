@@ -13,7 +13,8 @@ from .fit import fit as _fit_trace
 from .presets import gpu_ids, load_presets, model_ids
 from .replay import replay as _replay_trace
 from .scenario import parse_scenario
-from .schema import ROUTINGS, schema_json
+from .routing_comparison import RoutingSimulation, model_comparison
+from .schema import schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
 from .simulate import Simulation, simulate_scenario
 
@@ -46,21 +47,9 @@ def compare_routing(scenario: dict, simulate: bool = False, seed: int = 1, reque
     """Hit rates of this cluster under every routing, from the model; with `simulate`, also simulated
     (the simulated_* keys are null otherwise)."""
     s = parse_scenario(scenario)
-    rows = []
-    for routing in ROUTINGS if s.cluster.replicas > 1 else ("affinity",):
-        routed = parse_scenario({**s.raw, "cluster": {**(s.raw.get("cluster") or {}), "routing": routing}})
-        p = predict_scenario(routed)
-        row = {"routing": routing, "token_hit_rate": p["token_hit_rate"], "request_hit_rate": p["request_hit_rate"],
-               "ttft_s": p["ttft_s"], "gpus_saved": p["gpus_saved"]}
-        keys = ("token_hit_rate", "token_hit_rate_ci", "request_hit_rate", "request_hit_rate_ci")
-        sim = simulate_scenario(routed, _seed(seed), _count("requests", requests) or 20_000) if simulate else {}
-        row.update({f"simulated_{k}": sim.get(k) for k in keys})
-        row["simulated_requests"] = sim.get("requests_measured")
-        rows.append(row)
-    best = rows[0]["token_hit_rate"]
-    for row in rows:
-        row["token_hit_rate_loss"] = best - row["token_hit_rate"]
-    return {"replicas": s.cluster.replicas, "current": s.cluster.routing, "rows": rows}
+    if not simulate:
+        return model_comparison(s)
+    return RoutingSimulation(s, _seed(seed), _count("requests", requests)).run()
 
 
 def simulate(scenario: dict, seed: int = 1, requests: int | None = None,
@@ -103,34 +92,42 @@ def _seconds(value: Any) -> float | None:
 
 
 class SimulationRuns:
-    """Simulations the page runs step by step (start, step, cancel), so it can show progress and cancel."""
+    """Simulations the page runs step by step (start, step, cancel), so it can show progress and cancel:
+    one scenario's (simulate_start) or every routing's (compare_routing_start), stepped alike."""
 
     def __init__(self) -> None:
-        self.runs: dict[int, Simulation] = {}
+        self.runs: dict[int, tuple[Simulation | RoutingSimulation, Callable[[], dict]]] = {}
         self.next_id = 1
+
+    def _add(self, run: Simulation | RoutingSimulation, finish: Callable[[], dict]) -> dict:
+        run_id, self.next_id = self.next_id, self.next_id + 1
+        self.runs[run_id] = (run, finish)
+        return {"run": run_id, "estimated_touches": run.estimated_touches}
 
     def start(self, p: dict) -> dict:
         s = parse_scenario(_payload_scenario(p))
         sim = Simulation(s, _seed(p.get("seed", 1)), _count("requests", p.get("requests")),
                          _seconds(p.get("duration_s")))
-        run_id, self.next_id = self.next_id, self.next_id + 1
-        self.runs[run_id] = sim
-        return {"run": run_id, "estimated_touches": sim.plan.estimated_touches}
+        return self._add(sim, lambda: _with_prediction(sim.scenario, sim.result()))
+
+    def start_routing(self, p: dict) -> dict:
+        s = parse_scenario(_payload_scenario(p))
+        run = RoutingSimulation(s, _seed(p.get("seed", 1)), _count("requests", p.get("requests")))
+        return self._add(run, run.result)
 
     def step(self, p: dict) -> dict:
         run_id = p.get("run")
-        sim = self.runs.get(run_id)
-        if sim is None:
+        if not isinstance(run_id, int) or run_id not in self.runs:
             raise ValueError(f"run: {run_id!r} is not a running simulation")
-        done = sim.step(int(p.get("touches", 300_000)))
-        if not done:
-            return {"run": run_id, "done": False, "progress": sim.progress}
+        run, finish = self.runs[run_id]
+        if not run.step(int(p.get("touches", 300_000))):
+            return {"run": run_id, "done": False, "progress": run.progress}
         del self.runs[run_id]
-        return {"run": run_id, "done": True, "progress": 1.0,
-                "result": _with_prediction(sim.scenario, sim.result())}
+        return {"run": run_id, "done": True, "progress": 1.0, "result": finish()}
 
     def cancel(self, p: dict) -> dict:
-        return {"run": p.get("run"), "cancelled": self.runs.pop(p.get("run"), None) is not None}
+        run_id = p.get("run")
+        return {"run": run_id, "cancelled": isinstance(run_id, int) and self.runs.pop(run_id, None) is not None}
 
 
 RUNS = SimulationRuns()
@@ -165,6 +162,7 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "simulate": lambda p: simulate(_payload_scenario(p), p.get("seed", 1), p.get("requests"),
                                    p.get("duration_s")),
     "simulate_start": RUNS.start,
+    "compare_routing_start": RUNS.start_routing,
     "simulate_step": RUNS.step,
     "simulate_cancel": RUNS.cancel,
     "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),

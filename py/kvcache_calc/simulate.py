@@ -268,6 +268,10 @@ class Simulation:
         self._turns_p = 1.0 / w.turns_mean
 
     @property
+    def estimated_touches(self) -> float:
+        return self.plan.estimated_touches
+
+    @property
     def cache(self):
         """The first replica's cache."""
         return self.caches[0]

@@ -307,6 +307,11 @@ def test_routing_comparison_has_every_routing(booted, page, default_scenario):
     rows = page.eval_on_selector_all("#routing-table tr[data-routing]", "(rows) => rows.map((r) => r.dataset.routing)")
     assert rows == ROUTINGS
     values = scoped(page, "routing")
+    # The page stepped the simulations; CPython runs them in one call: the same seeded figures.
+    whole = cpython("compare_routing", {"scenario": booted.scenario(), "seed": 1, "simulate": True})
+    for row in whole["rows"]:
+        for key in ("simulated_token_hit_rate", "simulated_request_hit_rate", "simulated_token_hit_rate_ci"):
+            assert close(values[f"routing.{row['routing']}.{key}"], row[key]), (row["routing"], key)
     assert values["routing.affinity.token_hit_rate_loss"] == 0
     assert values["routing_random_loss"] == values["routing.random.token_hit_rate_loss"] > 0
     assert values["routing.random.token_hit_rate"] < values["routing.affinity.token_hit_rate"]
@@ -326,6 +331,28 @@ def test_routing_comparison_has_every_routing(booted, page, default_scenario):
     booted.wait_idle()
     assert page.get_attribute("#routing-compare", "data-state") == "idle"
     assert page.get_attribute("#routing-result", "data-origin") != "compare"
+    assert_clean(booted)
+
+
+def test_routing_comparison_shows_progress_and_cancels(booted, page, default_scenario):
+    page.fill("input[name='cluster.replicas']", "2")
+    booted.wait_idle()
+    assert page.is_hidden("#routing-cancel")
+    page.click("#routing-start")
+    page.wait_for_function("() => Number(document.querySelector('#routing-compare').dataset.progress) > 0",
+                           timeout=ROUTING_TIMEOUT_MS)
+    assert page.get_attribute("#routing-compare", "data-state") == "busy"
+    assert "%" in page.text_content("#routing-status") and page.is_visible("#routing-cancel")
+    page.click("#routing-cancel")
+    assert page.get_attribute("#routing-compare", "data-state") == "cancelled"
+    assert page.is_hidden("#routing-cancel") and page.is_enabled("#routing-start")
+    assert page.get_attribute("#routing-result", "data-origin") == "analysis"
+    # The worker dropped the run: an edit is answered at once, and no comparison result arrives later.
+    page.fill("input[name='workload.think_time_s']", "30")
+    booted.wait_idle()
+    page.wait_for_timeout(500)
+    assert page.get_attribute("#routing-compare", "data-state") == "cancelled"
+    assert page.get_attribute("#routing-result", "data-origin") == "analysis"
     assert_clean(booted)
 
 
