@@ -147,6 +147,23 @@ def model_levels(s: Scenario, cap: ReplicaCapacity) -> list[LevelHits]:
     return out
 
 
+def hit_rates(s: Scenario) -> dict:
+    """The hit rates alone, as predict_scenario gives them (what sweeps, swings and solves need)."""
+    w = s.workload
+    traffic = build_traffic(w, s.cache.block_size)
+    cap = replica_capacity(s, traffic)
+    levels = model_levels(s, cap)
+    return {"token_hit_rate": levels[-1].token_hit_rate, "request_hit_rate": levels[-1].request_hit_rate,
+            "gpu_token_hit_rate": levels[0].token_hit_rate, "cache_capacity_tokens": cap.total_tokens,
+            "seed_formula_hit_rate": _seed_formula(s, cap)}
+
+
+def _seed_formula(s: Scenario, cap: ReplicaCapacity) -> float:
+    w = s.workload
+    return seed_hit_rate(cap.total_tokens, w.arrival_rate / s.cluster.replicas, w.turns_mean, w.think_time_s,
+                         w.user_tokens + w.output_tokens)
+
+
 def predict_scenario(s: Scenario) -> dict:
     """The closed-form prediction for a scenario (see docs/model.md and docs/planning.md)."""
     w = s.workload
@@ -155,7 +172,6 @@ def predict_scenario(s: Scenario) -> dict:
     cap = replica_capacity(s, traffic)
     plan = cap.plan
     levels = model_levels(s, cap)
-    per_replica_rate = w.arrival_rate / s.cluster.replicas
     gpu = replica_prediction(s, cap.gpu_blocks)
     top = replica_prediction(s, cap.levels[-1])
     hits = levels[-1]
@@ -180,8 +196,7 @@ def predict_scenario(s: Scenario) -> dict:
         "tier_request_hit_rates": dict(zip(tier_names, request_by_tier)),
         "ceiling_token_hit_rate": top.ceiling_token_hit_rate,
         "ceiling_request_hit_rate": top.ceiling_request_hit_rate,
-        "seed_formula_hit_rate": seed_hit_rate(cap.total_tokens, per_replica_rate, w.turns_mean,
-                                               w.think_time_s, w.user_tokens + w.output_tokens),
+        "seed_formula_hit_rate": _seed_formula(s, cap),
         "characteristic_time_s": gpu.characteristic_time_s if math.isfinite(gpu.characteristic_time_s) else None,
         "follow_up_block_hit_rate": hits.follow_up_block_hit_rate,
         "kv_bytes_per_token": kv_bpt,

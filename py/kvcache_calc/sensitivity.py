@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .evaluate import predict_scenario
+from .evaluate import hit_rates, predict_scenario
 from .memory import InfeasibleMemory, memory_for_capacity_gib
 from .scenario import Scenario, get_path, normalized, parse_scenario, set_path
 from .schema import FIELDS_BY_PATH
@@ -36,7 +36,7 @@ def fit_value(path: str, value: float, s: Scenario) -> float | int:
 
 
 def _metrics(s: Scenario) -> dict:
-    r = predict_scenario(s)
+    r = hit_rates(s)
     return {"token_hit_rate": r["token_hit_rate"], "request_hit_rate": r["request_hit_rate"],
             "seed_formula_hit_rate": r["seed_formula_hit_rate"],
             "cache_capacity_tokens": r["cache_capacity_tokens"]}
@@ -77,7 +77,7 @@ def tornado_paths(s: Scenario) -> tuple[str, ...]:
 
 def tornado(s: Scenario, swing: float = 0.2) -> dict:
     """Token hit rate when each main field moves by -swing and +swing, largest effect first."""
-    base = predict_scenario(s)["token_hit_rate"]
+    base = hit_rates(s)["token_hit_rate"]
     bars = []
     for path in tornado_paths(s):
         value = current_value(s, path)
@@ -99,7 +99,7 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
 
 
 def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
-    return predict_scenario(s.with_value("cache.capacity_tokens", capacity))[metric]
+    return hit_rates(s.with_value("cache.capacity_tokens", capacity))[metric]
 
 
 def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -> dict:
@@ -175,12 +175,11 @@ def tier_curve(s: Scenario, points: int = 13) -> dict:
             tier["capacity_tokens"] = max(int(tokens), s.cache.block_size)
         raw = {**s.raw, "tiers": [tier, *rest] if tokens > 0 or inclusive else rest}
         try:
-            r = predict_scenario(parse_scenario(raw))
+            r = hit_rates(parse_scenario(raw))
         except ValueError:
             continue
         out.append({"x": tokens * scale, "token_hit_rate": r["token_hit_rate"],
-                    "request_hit_rate": r["request_hit_rate"],
-                    "gpu_token_hit_rate": r["tier_token_hit_rates"]["gpu"]})
+                    "request_hit_rate": r["request_hit_rate"], "gpu_token_hit_rate": r["gpu_token_hit_rate"]})
     here = None
     if first is not None:
         here = first.capacity_gb if by_gb else first.capacity_tokens
