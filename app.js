@@ -346,6 +346,33 @@ function simulationRequests() {
   return Number.isSafeInteger(number) ? number : text;
 }
 
+/**
+ * Start a stepped run (`simulate_start` or `compare_routing_start`) and step it to the end. Returns
+ * the last reply (an error, or done with its result), or null once `session.stopped` is set.
+ */
+async function runSteps(session, method, payload, { onStart = () => {}, onProgress = () => {} } = {}) {
+  const started = await page.client.call(method, payload);
+  if (session.stopped) {
+    if (started.ok) page.client.call("simulate_cancel", { run: started.result.run });
+    return null;
+  }
+  if (!started.ok) return started;
+  session.run = started.result.run;
+  onStart(session.run);
+  for (;;) {
+    const reply = await page.client.call("simulate_step", { run: session.run, touches: SIMULATION_TOUCHES_PER_STEP });
+    if (session.stopped) return null; // simulate_cancel was sent when it stopped
+    if (!reply.ok || reply.result.done) return reply;
+    onProgress(reply.result.progress);
+  }
+}
+
+/** Mark a stepped run stopped and cancel it in the worker. */
+function stopSteps(session, reason) {
+  session.stopped = reason;
+  if (session.run !== null) page.client.call("simulate_cancel", { run: session.run });
+}
+
 async function startVerification() {
   if (page.simulation) return;
   const scenario = page.scenario;
@@ -354,46 +381,29 @@ async function startVerification() {
   page.simulationResult = null;
   drawCharts();
   page.verify.starting();
-  const started = await page.client.call("simulate_start",
-    { scenario, seed: SIMULATION_SEED, requests: simulationRequests() });
-  if (session.stopped) {
-    if (started.ok) page.client.call("simulate_cancel", { run: started.result.run });
+  const reply = await runSteps(session, "simulate_start",
+    { scenario, seed: SIMULATION_SEED, requests: simulationRequests() }, {
+      onStart: (run) => { byId("verify").dataset.run = String(run); },
+      onProgress: (fraction) => page.verify.showProgress(fraction),
+    });
+  if (reply === null) return;
+  page.simulation = null;
+  if (!reply.ok) {
+    page.verify.showError(reply.error.message);
     return;
   }
-  if (!started.ok) {
-    page.simulation = null;
-    page.verify.showError(started.error.message);
-    return;
-  }
-  session.run = started.result.run;
-  byId("verify").dataset.run = String(session.run);
-  for (;;) {
-    const reply = await page.client.call("simulate_step", { run: session.run, touches: SIMULATION_TOUCHES_PER_STEP });
-    if (session.stopped) return; // simulate_cancel was sent when it stopped
-    if (!reply.ok) {
-      page.simulation = null;
-      page.verify.showError(reply.error.message);
-      return;
-    }
-    if (reply.result.done) {
-      page.simulation = null;
-      page.simulationResult = { key: session.key, result: reply.result.result };
-      page.verify.showResult(reply.result.result);
-      drawCharts();
-      return;
-    }
-    page.verify.showProgress(reply.result.progress);
-  }
+  page.simulationResult = { key: session.key, result: reply.result.result };
+  page.verify.showResult(reply.result.result);
+  drawCharts();
 }
 
 /** Stop the run in progress; reason "cancelled" (the button) or "outdated" (the scenario changed). */
 function stopVerification(reason) {
   const session = page.simulation;
   if (!session) return;
-  session.stopped = reason;
   page.simulation = null;
   page.verify.stopped(reason);
-  if (session.run !== null) page.client.call("simulate_cancel", { run: session.run });
+  stopSteps(session, reason);
 }
 
 function simulationScenarioChanged(scenario) {
@@ -421,21 +431,9 @@ async function compareRouting() {
   page.routingRun = session;
   page.routingResult = null;
   page.routing.busy();
-  const started = await page.client.call("compare_routing_start", { scenario, seed: ROUTING_SEED });
-  if (session.stopped) {
-    if (started.ok) page.client.call("simulate_cancel", { run: started.result.run });
-    return;
-  }
-  let reply = started;
-  if (started.ok) {
-    session.run = started.result.run;
-    for (;;) {
-      reply = await page.client.call("simulate_step", { run: session.run, touches: SIMULATION_TOUCHES_PER_STEP });
-      if (session.stopped) return; // simulate_cancel was sent when it stopped
-      if (!reply.ok || reply.result.done) break;
-      page.routing.showProgress(reply.result.progress);
-    }
-  }
+  const reply = await runSteps(session, "compare_routing_start", { scenario, seed: ROUTING_SEED },
+    { onProgress: (fraction) => page.routing.showProgress(fraction) });
+  if (reply === null) return;
   page.routingRun = null;
   if (!reply.ok) {
     page.routing.showError(reply.error.message);
@@ -449,9 +447,8 @@ async function compareRouting() {
 function stopRouting(reason) {
   const session = page.routingRun;
   if (!session) return;
-  session.stopped = reason;
   page.routingRun = null;
-  if (session.run !== null) page.client.call("simulate_cancel", { run: session.run });
+  stopSteps(session, reason);
   if (reason === "outdated") page.routing.outdated();
   else page.routing.cancelled();
 }
