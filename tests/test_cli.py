@@ -42,6 +42,21 @@ def test_predict_table_is_readable():
     assert "Token hit rate" in out.stdout and "%" in out.stdout
 
 
+def test_predict_table_of_a_tiered_cluster_shows_tiers_routings_and_advice():
+    cluster = {**SCENARIO, "cluster": {"replicas": 2, "routing": "random"},
+               "tiers": [{"name": "cpu", "capacity_gb": 50}]}
+    out = run("predict", "-", stdin=json.dumps(cluster))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("cpu ") for line in lines) and any(line.startswith("gpu ") for line in lines)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Routing")) + 1
+    assert [line.split()[0] for line in lines[start:start + 4]] == ["affinity", "random", "round_robin", "least_loaded"]
+    assert "simulated" not in out.stdout and "Advice" in out.stdout
+    simulated = run("predict", "-", "--simulate-routing", stdin=json.dumps(cluster))
+    assert simulated.returncode == 0, simulated.stderr
+    assert "simulated token hits" in simulated.stdout and "±" in simulated.stdout
+
+
 def test_bad_field_exits_2_naming_field_value_and_range():
     out = run("predict", "-", "--json", stdin='{"workload": {"arrival_rate": -3}}')
     assert out.returncode == 2

@@ -69,7 +69,7 @@ def _table(result: dict) -> str:
             lines.append(f"{t['name']:<7} {t['capacity_tokens']:>14,} tok  {t['token_hit_rate'] * 100:9.2f}%  "
                          f"{t['request_hit_rate'] * 100:11.2f}%  {speed}")
     if result.get("routing_comparison"):
-        simulated = "simulated_token_hit_rate" in result["routing_comparison"]["rows"][0]
+        simulated = result["routing_comparison"]["rows"][0]["simulated_token_hit_rate"] is not None
         lines += ["", "Routing        token hits  request hits" + ("  simulated token hits" if simulated else "")]
         for r in result["routing_comparison"]["rows"]:
             line = f"{r['routing']:<13} {r['token_hit_rate'] * 100:9.2f}%  {r['request_hit_rate'] * 100:11.2f}%"
