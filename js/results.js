@@ -32,7 +32,7 @@ const PINNED = [["pinned_tokens", "tokens"], ["evictable_capacity_tokens", "toke
 /** Per-tier table columns: [key of a `tiers` row, format]. */
 const TIER_COLUMNS = [
   ["capacity_tokens", "tokens"], ["evictable_capacity_tokens", "tokens"], ["capacity_gb", "gb"], ["token_hit_rate", "percent"], ["request_hit_rate", "percent"],
-  ["read_gb_per_s", "gb_per_s"], ["load_s_per_token", "duration"], ["recompute_s_per_token", "duration"],
+  ["characteristic_time_s", "seconds"], ["read_gb_per_s", "gb_per_s"], ["load_s_per_token", "duration"], ["recompute_s_per_token", "duration"],
 ];
 const TIER_COLORS = 4;
 

@@ -73,6 +73,11 @@ def test_exclusive_tiers_predict_like_one_cache_of_the_summed_size():
     assert sum(with_tier["tier_token_hit_rates"].values()) == pytest.approx(with_tier["token_hit_rate"], abs=1e-12)
     assert sum(with_tier["tier_request_hit_rates"].values()) == pytest.approx(with_tier["request_hit_rate"], abs=1e-12)
     assert [t["name"] for t in with_tier["tiers"]] == ["gpu", "t0"]
+    # an idle block stays on the GPU as long as in the GPU-only cache, and below it as long as in the summed one
+    gpu_row, tier_row = with_tier["tiers"]
+    assert gpu_row["characteristic_time_s"] == pytest.approx(gpu_only["characteristic_time_s"], rel=1e-12)
+    assert tier_row["characteristic_time_s"] == pytest.approx(summed["characteristic_time_s"], rel=1e-12)
+    assert tier_row["characteristic_time_s"] > gpu_row["characteristic_time_s"]
 
 
 GRID = {

@@ -61,13 +61,14 @@ def _table(result: dict) -> str:
     lines += [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
     lines += [f"warning: {w['message_en']}" for w in result.get("warnings", [])]
     if len(result.get("tiers", [])) > 1:
-        lines += ["", "Tier    capacity          token hits  request hits  load vs recompute"]
+        lines += ["", "Tier    capacity          token hits  request hits  idle block kept  load vs recompute"]
         for t in result["tiers"]:
             speed = "—" if t["load_s_per_token"] is None else (
                 f"{t['load_s_per_token'] * 1e6:.2f} vs {t['recompute_s_per_token'] * 1e6:.2f} us/token"
                 + ("" if t["load_pays"] else " (recomputed)"))
+            kept = "never evicted" if t["characteristic_time_s"] is None else f"{t['characteristic_time_s']:,.1f} s"
             lines.append(f"{t['name']:<7} {t['capacity_tokens']:>14,} tok  {t['token_hit_rate'] * 100:9.2f}%  "
-                         f"{t['request_hit_rate'] * 100:11.2f}%  {speed}")
+                         f"{t['request_hit_rate'] * 100:11.2f}%  {kept:>15}  {speed}")
     if result.get("routing_comparison"):
         simulated = result["routing_comparison"]["rows"][0]["simulated_token_hit_rate"] is not None
         lines += ["", "Routing        token hits  request hits" + ("  simulated token hits" if simulated else "")]

@@ -133,6 +133,7 @@ class LevelHits:
     token_hit_rate: float
     request_hit_rate: float
     follow_up_block_hit_rate: float
+    characteristic_time_s: float   # how long an idle block stays within the tiers down to this level
 
 
 def model_levels(s: Scenario, cap: ReplicaCapacity) -> list[LevelHits]:
@@ -143,7 +144,8 @@ def model_levels(s: Scenario, cap: ReplicaCapacity) -> list[LevelHits]:
     out = []
     for blocks in cap.levels:
         p = replica_prediction(s, blocks)
-        out.append(LevelHits(p.token_hit_rate, p.request_hit_rate, p.follow_up_block_hit_rate))
+        out.append(LevelHits(p.token_hit_rate, p.request_hit_rate, p.follow_up_block_hit_rate,
+                             p.characteristic_time_s))
     return out
 
 
@@ -226,7 +228,7 @@ def predict_scenario(s: Scenario) -> dict:
         "replicas": s.cluster.replicas,
         "routing": s.cluster.routing,
         "cluster_gpus": s.cluster.replicas * (s.hardware.num_gpus if s.hardware else 1),
-        "tiers": _tier_rows(s, cap, token_by_tier, request_by_tier, traffic),
+        "tiers": _tier_rows(s, cap, levels, traffic),
         **latency_figures(s, traffic, cap, levels),
         "warnings": warnings,
         "scenario": normalized(s),
@@ -244,9 +246,10 @@ def _differences(cumulative: list[float]) -> list[float]:
     return [max(0.0, v - (cumulative[i - 1] if i else 0.0)) for i, v in enumerate(cumulative)]
 
 
-def _tier_rows(s: Scenario, cap: ReplicaCapacity, token_by_tier: list[float], request_by_tier: list[float],
-               traffic: Traffic) -> list[dict]:
-    """GPU first: size, hit rates and whether loading a hit beats recomputing it."""
+def _tier_rows(s: Scenario, cap: ReplicaCapacity, levels: list[LevelHits], traffic: Traffic) -> list[dict]:
+    """GPU first: size, hit rates, how long an idle block stays, and whether loading a hit beats recomputing it."""
+    token_by_tier = _differences([lv.token_hit_rate for lv in levels])
+    request_by_tier = _differences([lv.request_hit_rate for lv in levels])
     kv_bytes = cap.plan.kv_bytes_per_token if cap.plan else None
     context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
     recompute = cap.roof.recompute_s_per_token(context) if cap.roof else None
@@ -257,12 +260,14 @@ def _tier_rows(s: Scenario, cap: ReplicaCapacity, token_by_tier: list[float], re
         rows.append({"name": tier.name, "capacity_tokens": tokens, "read_gb_per_s": tier.read_gb_per_s,
                      "load_s_per_token": load, "recompute_s_per_token": recompute,
                      "load_pays": load is None or recompute is None or load < recompute})
-    for row, token, request in zip(rows, token_by_tier, request_by_tier):
+    for row, token, request, level in zip(rows, token_by_tier, request_by_tier, levels):
         # what idle prefixes can use: the GPU's capacity less what running requests pin
         row["evictable_capacity_tokens"] = row["capacity_tokens"] if row["name"] != "gpu" else cap.gpu_blocks * s.cache.block_size
         row["capacity_gb"] = row["capacity_tokens"] * kv_bytes / 1e9 if kv_bytes else None
         row["token_hit_rate"] = token
         row["request_hit_rate"] = request
+        t_char = level.characteristic_time_s
+        row["characteristic_time_s"] = t_char if math.isfinite(t_char) else None
     return rows
 
 

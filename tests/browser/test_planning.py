@@ -121,7 +121,8 @@ def test_cpu_tier_from_the_form_shows_per_tier_figures(booted, page, default_sce
             assert close(shown[f"{kind}.{name}"], value), (kind, name)
     for row in expected["tiers"]:
         for key in ("capacity_tokens", "evictable_capacity_tokens", "capacity_gb", "token_hit_rate",
-                    "request_hit_rate", "read_gb_per_s", "load_s_per_token", "recompute_s_per_token"):
+                    "request_hit_rate", "characteristic_time_s", "read_gb_per_s", "load_s_per_token",
+                    "recompute_s_per_token"):
             assert close(shown[f"tier.{row['name']}.{key}"], row[key]), (row["name"], key)
     # The GPU row is the whole GPU cache; its evictable part is what running requests leave.
     gpu = expected["tiers"][0]
