@@ -312,30 +312,48 @@ export class ResultsView {
     });
     this.tierBars.replaceChildren(...bars);
 
+    // One column per tier (at most four), one row per figure: fits the results column without scrolling.
     const table = el("table", "tier-table");
-    const thead = tableHead(["tier_column_name", ...TIER_COLUMNS.map(([column]) => `tier_column_${column}`),
-      "tier_column_load_pays"].map((key) => t(key)));
-    const tbody = el("tbody");
+    const headRow = el("tr");
+    headRow.append(el("th", "", t("tier_column_name")));
     rows.forEach((row, index) => {
+      const cell = el("th", "");
+      cell.scope = "col";
+      cell.dataset.tier = String(row.name);
+      cell.append(el("span", `swatch tier-color-${index % TIER_COLORS}`), document.createTextNode(String(row.name)));
+      headRow.append(cell);
+    });
+    headRow.firstChild.scope = "col";
+    const thead = el("thead");
+    thead.append(headRow);
+    const tbody = el("tbody");
+    const figureRow = (column) => {
       const tr = el("tr");
-      tr.dataset.tier = String(row.name);
-      const nameCell = el("th", "");
-      nameCell.scope = "row";
-      nameCell.append(el("span", `swatch tier-color-${index % TIER_COLORS}`), document.createTextNode(String(row.name)));
-      tr.append(nameCell);
-      for (const [column, format] of TIER_COLUMNS) {
+      tr.dataset.figure = column;
+      const label = el("th", "", t(`tier_column_${column}`));
+      label.scope = "row";
+      tr.append(label);
+      return tr;
+    };
+    for (const [column, format] of TIER_COLUMNS) {
+      const tr = figureRow(column);
+      for (const row of rows) {
         const cell = el("td");
         cell.append(scopedMetric(`tier.${row.name}.${column}`, row[column], format, "tier"));
         tr.append(cell);
       }
+      tbody.append(tr);
+    }
+    const paysRow = figureRow("load_pays");
+    rows.forEach((row, index) => {
       const pays = el("td", row.load_pays === false ? "load-slow" : "");
       pays.dataset.metric = `tier.${row.name}.load_pays`;
       pays.dataset.scope = "tier";
       pays.dataset.choice = String(row.load_pays);
       pays.textContent = index === 0 ? MISSING : t(row.load_pays === false ? "tier_load_slower" : "tier_load_faster");
-      tr.append(pays);
-      tbody.append(tr);
+      paysRow.append(pays);
     });
+    tbody.append(paysRow);
     table.append(thead, tbody);
     this.tierTable.replaceChildren(table, el("p", "muted tier-note", t("tier_table_note")));
   }

@@ -128,7 +128,7 @@ def test_cpu_tier_from_the_form_shows_per_tier_figures(booted, page, default_sce
     gpu = expected["tiers"][0]
     assert gpu["capacity_tokens"] == expected["cache_capacity_tokens"]
     assert gpu["evictable_capacity_tokens"] == expected["evictable_capacity_tokens"] < gpu["capacity_tokens"]
-    assert page.locator("#tier-split tr[data-tier]").count() == 2
+    assert page.locator("#tier-split th[data-tier]").count() == 2
     assert close(booted.metric_values()["token_hit_rate"], expected["token_hit_rate"])
     widths = page.evaluate("""() => [...document.querySelectorAll('[data-bar="tier_token_hit_rates"] .segment')]
         .map((el) => el.getBoundingClientRect().width)""")
