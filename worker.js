@@ -3,7 +3,7 @@
 // Protocol (one message shape each way):
 //   page -> worker  {id, method, payload}
 //   worker -> page  {id, ok: true, result} | {id, ok: false, error: {message, field}}
-//   worker -> page  {type: "progress", stage, fraction}      stage: runtime|micropip|calculator|ready
+//   worker -> page  {type: "progress", stage, fraction}      stage: runtime|calculator|ready
 //   worker -> page  {type: "boot-error", error: {message, field: null}}
 // Every call waits for the boot; a failed boot answers every call with the boot error.
 // "load_trace" {file} | {url} is answered here, not by Python: it mounts a trace file for "replay"
@@ -25,34 +25,43 @@ async function fetchJson(url) {
   return response.json();
 }
 
+/** Subresource-integrity form of a hex sha256 ("sha256-<base64>"). */
+function integrityOf(hex) {
+  const bytes = (String(hex).match(/[0-9a-f]{2}/gi) || []).map((pair) => parseInt(pair, 16));
+  return "sha256-" + btoa(String.fromCharCode(...bytes));
+}
+
+/**
+ * The calculator's wheel, checked against build.json's sha256 by the browser (fetch `integrity`):
+ * the same guarantee Pyodide's lock file gives its own packages.
+ */
+async function fetchWheel(manifest) {
+  const url = new URL(`wheels/${manifest.wheel}`, siteRoot);
+  let response;
+  try {
+    response = await fetch(url, { integrity: integrityOf(manifest.wheel_sha256) });
+  } catch (error) {
+    throw new Error(`the calculator wheel ${manifest.wheel} failed to load or does not match the sha256 in ` +
+      `build.json (${error?.message || error})`);
+  }
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 async function boot() {
   reportProgress("runtime", 0.05);
-  const manifestPromise = fetchJson(new URL("build.json", siteRoot));
+  // The wheel downloads while the runtime starts; a wheel is a zip that unpacks straight into
+  // site-packages (no installer: micropip cost about 0.75 s of each boot and is not needed).
+  const wheelPromise = fetchJson(new URL("build.json", siteRoot)).then(fetchWheel);
+  wheelPromise.catch(() => {}); // awaited below; do not report it twice
   const pyodide = await loadPyodide({
     indexURL: pyodideRoot.href,
     lockFileURL: new URL("pyodide-lock.json", pyodideRoot).href,
     stdout: () => {},
     stderr: (line) => console.warn("[python]", line),
   });
-  reportProgress("micropip", 0.6);
-
-  // loadPackage does not reject when a download or integrity check fails: collect and throw.
-  const loadErrors = [];
-  await pyodide.loadPackage("micropip", {
-    messageCallback: () => {},
-    errorCallback: (message) => loadErrors.push(message),
-  });
-  if (loadErrors.length) throw new Error("loading micropip failed: " + loadErrors.join("; "));
-
   reportProgress("calculator", 0.8);
-  const manifest = await manifestPromise;
-  const micropip = pyodide.pyimport("micropip");
-  const wheelUrl = new URL(`wheels/${manifest.wheel}`, siteRoot).href;
-  try {
-    await micropip.install(wheelUrl, { deps: false });
-  } finally {
-    micropip.destroy();
-  }
+  pyodide.unpackArchive(await wheelPromise, "wheel");
   const api = pyodide.pyimport("kvcache_calc.api");
   tracePyodide = pyodide; // for "load_trace" (js/trace-worker.js)
   const handle = api.handle;

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Build the static site into _site/ (called by `make site`; the Pages workflow runs the same).
 # Inputs: the page sources at the repo root, node_modules/ (npm ci), the Python package in py/.
-# Downloads (micropip's wheel) are cached in vendor-cache/ so rebuilds are offline and fast.
+# Nothing is downloaded: the worker unpacks the project's wheel itself (no micropip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 SITE=_site
-CACHE=vendor-cache
 PYODIDE_SRC=node_modules/pyodide
 CHART_SRC=node_modules/chart.js/dist/chart.umd.min.js
 
@@ -22,7 +21,7 @@ if ! "$PYTHON" -c "import setuptools.command.bdist_wheel" 2>/dev/null \
 fi
 
 rm -rf "$SITE"
-mkdir -p "$SITE/js" "$SITE/pyodide" "$SITE/wheels" "$SITE/vendor" "$CACHE"
+mkdir -p "$SITE/js" "$SITE/pyodide" "$SITE/wheels" "$SITE/vendor"
 
 # 1. The page.
 cp index.html style.css app.js worker.js "$SITE/"
@@ -49,16 +48,7 @@ for f in pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip; do
 done
 cp "$CHART_SRC" "$SITE/vendor/chart.umd.min.js"
 
-# 4. micropip: the version Pyodide's lock file names, from PyPI (cached), beside pyodide.asm.wasm.
-MICROPIP_VERSION=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['packages']['micropip']['version'])" "$PYODIDE_SRC/pyodide-lock.json")
-MICROPIP_WHEEL="micropip-$MICROPIP_VERSION-py3-none-any.whl"
-if [[ ! -f "$CACHE/$MICROPIP_WHEEL" ]]; then
-  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.14 \
-    -d "$CACHE" "micropip==$MICROPIP_VERSION"
-fi
-install -m 0644 "$CACHE/$MICROPIP_WHEEL" "$SITE/pyodide/$MICROPIP_WHEEL"
-
-# 5. The project's wheel (a clean build dir so deleted modules do not linger).
+# 4. The project's wheel (a clean build dir so deleted modules do not linger).
 WHEEL_TMP=$(mktemp -d)
 trap 'rm -rf "$WHEEL_TMP"' EXIT
 rm -rf build
@@ -68,28 +58,25 @@ rm -rf build
 PROJECT_WHEEL=$(cd "$WHEEL_TMP" && ls kvcache_calc-*.whl)
 install -m 0644 "$WHEEL_TMP/$PROJECT_WHEEL" "$SITE/wheels/$PROJECT_WHEEL"
 
-# 6. A lock file that lists only what we ship, with the sha256 of the files we ship
-#    (Pyodide checks integrity on load), and a build manifest the worker reads.
+# 5. A lock file that lists no packages (we ship none of Pyodide's: nothing can be fetched from a
+#    CDN), and a build manifest the worker reads; it checks the wheel against wheel_sha256.
 SOURCE_SHA256=$("$PYTHON" scripts/source_hash.py)
-"$PYTHON" - "$PYODIDE_SRC/pyodide-lock.json" "$SITE" "$MICROPIP_WHEEL" "$PROJECT_WHEEL" "$SOURCE_SHA256" <<'PY'
+"$PYTHON" - "$PYODIDE_SRC/pyodide-lock.json" "$SITE" "$PROJECT_WHEEL" "$SOURCE_SHA256" <<'PY'
 import hashlib, json, sys
-lock_path, site, micropip_wheel, project_wheel, source_sha256 = sys.argv[1:]
+lock_path, site, project_wheel, source_sha256 = sys.argv[1:]
 lock = json.load(open(lock_path))
 def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
-entry = dict(lock["packages"]["micropip"])
-entry["file_name"] = micropip_wheel
-entry["sha256"] = sha256(f"{site}/pyodide/{micropip_wheel}")
-lock["packages"] = {"micropip": entry}
+lock["packages"] = {}
 with open(f"{site}/pyodide/pyodide-lock.json", "w") as out:
     json.dump(lock, out, indent=1, sort_keys=True)
 pyodide_version = json.load(open("node_modules/pyodide/package.json"))["version"]
 manifest = {"pyodide_version": pyodide_version, "python": lock["info"]["python"],
-            "micropip_wheel": micropip_wheel, "wheel": project_wheel,
-            "wheel_sha256": sha256(f"{site}/wheels/{project_wheel}"), "source_sha256": source_sha256}
+            "wheel": project_wheel, "wheel_sha256": sha256(f"{site}/wheels/{project_wheel}"),
+            "source_sha256": source_sha256}
 with open(f"{site}/build.json", "w") as out:
     json.dump(manifest, out, indent=1)
 PY
 
 find "$SITE" -type f -exec chmod 0644 {} +
-echo "build_site: wrote $SITE/ ($(du -sh "$SITE" | cut -f1), wheel $PROJECT_WHEEL, micropip $MICROPIP_VERSION)"
+echo "build_site: wrote $SITE/ ($(du -sh "$SITE" | cut -f1), wheel $PROJECT_WHEEL)"

@@ -12,7 +12,7 @@ def test_boots_offline_without_errors(booted, site_url):
                  "vendor/chart.umd.min.js"):
         assert path in requested
     assert any(p.startswith("wheels/kvcache_calc-") for p in requested)
-    assert any(p.startswith("pyodide/micropip-") for p in requested)
+    assert not any("micropip" in p for p in requested)  # the wheel is unpacked, no installer
 
 
 def test_progress_reaches_ready_and_results_show(booted):
@@ -41,21 +41,22 @@ def test_worker_protocol_answers_errors_not_silence(booted):
     assert schema["result"] == json.loads(page.evaluate("JSON.stringify(window.kvcacheCalc.schema)"))
 
 
-def test_tampered_micropip_wheel_stops_the_boot_visibly(browser, site_url):
-    """Integrity checks are on: a wheel that does not match the lock file's sha256 is an error."""
+def test_tampered_calculator_wheel_stops_the_boot_visibly(browser, site_url):
+    """Integrity checks are on: a wheel that does not match build.json's sha256 is an error."""
     site = Path(__file__).resolve().parents[2] / "_site"
     manifest = json.loads((site / "build.json").read_text())
-    real_wheel = (site / "pyodide" / manifest["micropip_wheel"]).read_bytes()
+    real_wheel = (site / "wheels" / manifest["wheel"]).read_bytes()
     context = browser.new_context()
     try:
-        # Still a valid zip (bytes after the archive are ignored), but not the file the lock names.
-        context.route("**/pyodide/micropip-*.whl",
+        # Still a valid zip (bytes after the archive are ignored), but not the file build.json hashed.
+        context.route("**/wheels/kvcache_calc-*.whl",
                       lambda route: route.fulfill(status=200, body=real_wheel + b"\0",
                                                   content_type="application/octet-stream"))
         page = context.new_page()
         page.goto(site_url)
         page.wait_for_selector("#boot-stage[data-stage='error']", state="attached", timeout=60_000)
-        assert "micropip" in page.text_content("#boot-stage")
+        stage = page.text_content("#boot-stage")
+        assert manifest["wheel"] in stage and "sha256" in stage, stage
         page.wait_for_selector("body[data-ready='true']", state="attached", timeout=10_000)
         assert "Python" in page.text_content("#form-error")  # the pending calculation says so too
     finally:

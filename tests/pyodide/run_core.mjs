@@ -1,8 +1,9 @@
 // Run kvcache_calc.api.handle in the vendored Pyodide (the one _site/ ships) under Node, offline.
 // Usage: node run_core.mjs <site dir> <calls.json>   calls.json: [[method, payload], ...]
 // Prints one JSON array: the string handle() returned for each call.
-// It loads micropip through the site's rewritten pyodide-lock.json (integrity checks on) and
-// installs the site's wheel with micropip, as the page's worker does.
+// It checks the site's wheel against build.json's sha256 and unpacks it into site-packages, as the
+// page's worker does.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,15 +25,11 @@ const pyodide = await loadPyodide({
   stderr: (line) => console.error("[python]", line),
 });
 
-const loadErrors = [];
-await pyodide.loadPackage("micropip", { messageCallback: () => {}, errorCallback: (m) => loadErrors.push(m) });
-if (loadErrors.length) throw new Error("loading micropip failed: " + loadErrors.join("; "));
-
 const manifest = JSON.parse(readFileSync(path.join(site, "build.json"), "utf8"));
 const wheelBytes = new Uint8Array(readFileSync(path.join(site, "wheels", manifest.wheel)));
-pyodide.FS.writeFile(`/tmp/${manifest.wheel}`, wheelBytes);
-const micropip = pyodide.pyimport("micropip");
-await micropip.install(`emfs:/tmp/${manifest.wheel}`, { deps: false });
+const digest = createHash("sha256").update(wheelBytes).digest("hex");
+if (digest !== manifest.wheel_sha256) throw new Error(`${manifest.wheel}: sha256 ${digest} is not build.json's`);
+pyodide.unpackArchive(wheelBytes, "wheel");
 const handle = pyodide.pyimport("kvcache_calc.api").handle;
 
 const calls = JSON.parse(readFileSync(callsFile, "utf8"));
