@@ -194,7 +194,7 @@ def render(m: dict, runs: int, version: str) -> str:
         "| what | median |",
         "|---|---|",
         f"| bare page: boot the same Pyodide in a worker and run `1+1` | {m['bare_ready_ms']:.0f} ms |",
-        f"| cold load to Python ready (runtime + micropip + wheel) | {m['python_ready_ms']:.0f} ms |",
+        f"| cold load to Python ready (runtime + wheel) | {m['python_ready_ms']:.0f} ms |",
         f"| cold load to first numbers on screen | {m['cold_numbers_ms']:.0f} ms "
         f"({m['cold_numbers_over_bare']:.2f}x bare) |",
         f"| cold load to the full analysis (charts, advice) | {m['cold_analysis_ms']:.0f} ms "
