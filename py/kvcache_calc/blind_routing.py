@@ -18,7 +18,7 @@ With N = 1 every term reduces to analytic.LruModel.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
+from functools import lru_cache
 
 from .analytic import CUT_OFFSETS, GAUSS_NODES, GROUPS, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre
 from .workload import Traffic
@@ -27,7 +27,14 @@ MAX_LAGS = 5000
 # Gaps of two or more think times are smoother than one: half the nodes change results by < 0.05 points.
 LAG_NODES = _gauss_legendre(3)
 LAG_GROUPS = 4  # and half the history groups
-STD_NORMAL = NormalDist()
+
+
+@lru_cache(maxsize=1)
+def _std_normal():
+    # imported on first use: statistics pulls in fractions and decimal, a cost every page boot would pay
+    from statistics import NormalDist
+
+    return NormalDist()
 
 
 class GapSums:
@@ -66,7 +73,7 @@ class GapSums:
             return -self.mean * math.log1p(-v)
         # Wilson-Hilferty start, then Newton on the Erlang CDF (small m, where the start is rough)
         k = 1.0 / (9.0 * m)
-        z = m * self.mean * max(1e-6, 1.0 - k + STD_NORMAL.inv_cdf(v) * math.sqrt(k)) ** 3
+        z = m * self.mean * max(1e-6, 1.0 - k + _std_normal().inv_cdf(v) * math.sqrt(k)) ** 3
         if m >= 10:
             return z
         for _ in range(30):
