@@ -38,6 +38,18 @@ def test_deepseek_v3_on_eight_h200s_by_hand():
     assert roof.decode_step_s(0, 0) == pytest.approx(671e9 / 8 / (4.8e12 * 0.7), rel=1e-12)
 
 
+@pytest.mark.parametrize("preset", ["llama-3.1-8b", "gemma-3-27b", "gpt-oss-20b"])
+def test_the_mean_prefill_without_a_cache_weighs_every_turns_prefill(preset):
+    s = parse_scenario({"model": {"preset": preset}, "workload": {"system_prompt_tokens": 500}})
+    traffic = build_traffic(s.workload, s.cache.block_size)
+    roof = replica_capacity(s, traffic).roof
+    prompts = traffic.request_prompts
+    if preset == "gemma-3-27b":  # window layers attend to min(window, p / 2): prompts on both sides of it
+        assert min(p for _, p in prompts) < 2 * roof.window < max(p for _, p in prompts)
+    by_turn = sum(share * roof.prefill_flops(p, 0.0) for share, p in prompts)
+    assert roof.mean_prefill_flops(prompts) == pytest.approx(by_turn, rel=1e-12)
+
+
 ONE_TURN = {"workload": {"arrival_rate": 2.0, "turns_mean": 1, "turns_dist": "fixed", "user_tokens": 1000,
                          "output_tokens": 400, "system_prompt_tokens": 1000},
             "latency": {"price_per_gpu_hour": 3.0}}

@@ -15,7 +15,9 @@ the cache holds only a few conversations.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .workload import Traffic
 
@@ -62,7 +64,7 @@ class OtherBlocks:
     """Distribution of D: 0 with probability p0, else c + Gamma(k, theta) (moments of D | D > 0).
 
     Gamma CDFs come from the Wilson-Hilferty transform: (G / k theta)^(1/3) is close to
-    Normal(1 - 1/(9k), 1/(9k)). `survival_stats` is the hot loop of the model, so the constants
+    Normal(1 - 1/(9k), 1/(9k)). `history_hits` is the hot loop of the model, so the constants
     of both transforms it needs (shape k and k + 1) are prepared here.
     """
 
@@ -111,6 +113,45 @@ class OtherBlocks:
             full = 0.5 * math.erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
         return p0 * a + q * short, p0 + q * full
 
+    def history_hits(self, room: float, groups: list[tuple[float, float]]) -> tuple[float, float]:
+        """Σ w (E[(room - D)+] - E[(room - n - D)+]) and Σ w P(D <= room - n) over (w, n) groups.
+
+        `survival_stats` at room - n for every group, inlined with the same arithmetic: this loop
+        is most of the time the model takes.
+        """
+        base, _ = self.survival_stats(room)
+        blocks = full = 0.0
+        if self.k == 0.0:
+            for weight, n in groups:
+                free, fits = self.survival_stats(room - n)
+                blocks += weight * (base - free)
+                full += weight * fits
+            return blocks, full
+        p0, c, k_theta = self.p0, self.c, self.k * self.theta
+        q = 1.0 - p0
+        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
+        erfc = math.erfc
+        for weight, n in groups:
+            a = room - n
+            if a < 0.0:
+                blocks += weight * base
+                continue
+            y = a - c
+            short = 0.0
+            if y > 0.0:
+                r = y ** (1.0 / 3.0)
+                short = (y * 0.5 * erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+                         - k_theta * 0.5 * erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2))
+                if short < 0.0:
+                    short = 0.0
+            y += 0.5
+            fits = 0.0
+            if y > 0.0:
+                fits = 0.5 * erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+            blocks += weight * (base - (p0 * a + q * short))
+            full += weight * (p0 + q * fits)
+        return blocks, full
+
 
 class LruModel:
     """The stack-position model for one replica's LRU cache of `capacity_blocks` blocks."""
@@ -125,20 +166,20 @@ class LruModel:
         self.room = capacity_blocks - traffic.shared_blocks  # stack positions left for private blocks
         self.idle, self.done = traffic.block_power_sums
         self.follow_ups = traffic.follow_ups
-        self.empty_follow_ups = sum(w for w, n in self.follow_ups if n <= 0)
-        histories = [(w, n) for w, n in self.follow_ups if n > 0]
+        self.empty_follow_ups, self.history_blocks, sizes = _follow_up_sums(traffic)
         # One gap length (fixed think time) is cheap: keep every turn. Averaging over random gaps
         # costs a quadrature node per group, and also smooths the hit functions the groups approximate.
         fixed_gap = think.dist == "fixed" or think.mean == 0.0
-        if fixed_gap:
-            self.groups = [(w, float(n)) for w, n in histories]
-        else:  # histories longer than the room never fully hit: a step no gap smooths, so split there
-            self.groups = (_compress([h for h in histories if h[1] <= self.room], GROUPS)
-                           + _compress([h for h in histories if h[1] > self.room], GROUPS))
+        self.groups = _history_groups(traffic, None if fixed_gap else bisect_right(sizes, self.room))
 
     def _moment(self, r: int, t: float) -> float:
         """Λ (E[min(Z,t)] Σ P(N>j) n_j^r + t Σ P(N=j) n_j^r)."""
         return self.lam * (self.think.mean_min(t) * self.idle[r] + t * self.done[r])
+
+    def _moments(self, t: float) -> list[float]:
+        """[_moment(r, t) for r = 0..3], computing E[min(Z, t)] once."""
+        held = self.think.mean_min(t)
+        return [self.lam * (held * idle + t * done) for idle, done in zip(self.idle, self.done)]
 
     def mean_other_blocks(self, t: float) -> float:
         """A(t): expected distinct private blocks of other conversations touched in t seconds."""
@@ -175,22 +216,14 @@ class LruModel:
         """Distribution of D(z), the other conversations' private blocks touched during a gap z."""
         if self.plain_che:
             return OtherBlocks(0.0, self.mean_other_blocks(z), 0.0, 0.0)
-        return OtherBlocks(math.exp(-self._moment(0, z)), self._moment(1, z), self._moment(2, z),
-                           self._moment(3, z))
+        k0, k1, k2, k3 = self._moments(z)
+        return OtherBlocks(math.exp(-k0), k1, k2, k3)
 
     def _gap_outcome(self, z: float) -> tuple[float, float]:
         """(history blocks hit, requests fully hit) over follow-up turns weighted by P(N>j), for gap z."""
-        d = self.other_blocks(z)
-        room = self.room
-        base, _ = d.survival_stats(room)
-        blocks = 0.0
-        full = self.empty_follow_ups  # nothing to find: an empty history is a hit
-        for weight, n in self.groups:
-            # block i of the history survives iff D <= room - 1 - i; all n of them iff D <= room - n
-            free, fits = d.survival_stats(room - n)
-            blocks += weight * (base - free)
-            full += weight * fits
-        return blocks, full
+        # block i of the history survives iff D <= room - 1 - i; all n of them iff D <= room - n
+        blocks, full = self.other_blocks(z).history_hits(self.room, self.groups)
+        return blocks, self.empty_follow_ups + full  # nothing to find: an empty history is a hit
 
     def _average_over_gaps(self, t_char: float) -> tuple[float, float]:
         think = self.think
@@ -215,7 +248,7 @@ class LruModel:
         b = tr.block_size
         s = tr.shared_blocks
         prompt = tr.prompt_tokens_per_conversation()
-        history_blocks = sum(w * n for w, n in self.follow_ups)
+        history_blocks = self.history_blocks
         t_char = self.characteristic_time()
         if self.room <= 0:
             blocks, full = 0.0, self.empty_follow_ups
@@ -256,6 +289,29 @@ class LruModel:
         finished = self.lam * t_char * self.done[1]
         scale = 1.0 / max(c, s + live + idle + finished)
         return s * scale, live * scale, idle * scale, finished * scale
+
+
+@lru_cache(maxsize=64)
+def _follow_up_sums(traffic: Traffic) -> tuple[float, float, tuple[int, ...]]:
+    """Weight of follow-ups with no private history, Σ P(N>j) n_j, and the history sizes in order."""
+    empty = sum(w for w, n in traffic.follow_ups if n <= 0)
+    return empty, sum(w * n for w, n in traffic.follow_ups), tuple(sorted(n for _, n in traffic.follow_ups if n > 0))
+
+
+@lru_cache(maxsize=256)
+def _history_groups(traffic: Traffic, fitting: int | None) -> list[tuple[float, float]]:
+    """(weight, history blocks) the model sums over: every follow-up with history, or, with `fitting`
+    of them inside the room, the ones that fit and the ones that do not compressed separately.
+
+    Cached: a sweep's points share the traffic and mostly the split (the set of histories that fit
+    the room is fixed by how many do).
+    """
+    histories = [(w, n) for w, n in traffic.follow_ups if n > 0]
+    if fitting is None:
+        return [(w, float(n)) for w, n in histories]
+    # histories longer than the room never fully hit: a step no gap smooths, so split there
+    ordered = sorted(histories, key=lambda h: h[1])
+    return _compress(ordered[:fitting], GROUPS) + _compress(ordered[fitting:], GROUPS)
 
 
 def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[float, float]]:

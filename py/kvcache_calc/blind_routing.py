@@ -188,6 +188,12 @@ class BlindRoutingModel(LruModel):
             return self.lam * self.p * self._fixed_turn_moments(t)[r]
         return self.lam * self.p * self._bracket(t) * self.copy_sums[r]
 
+    def _moments(self, t: float) -> list[float]:
+        if self.fixed_turns:
+            return [self.lam * self.p * m for m in self._fixed_turn_moments(t)]
+        scale = self.lam * self.p * self._bracket(t)
+        return [scale * c for c in self.copy_sums]
+
     def _never_fills(self) -> bool:
         # copies a conversation never returns to stay: any private block eventually fills the cache
         return self.copy_sums[1] <= 0.0
@@ -204,9 +210,7 @@ class BlindRoutingModel(LruModel):
         return weight, _compress(copies, LAG_GROUPS)
 
     def _blocks_hit(self, z: float, groups: list[tuple[float, float]]) -> float:
-        d = self.other_blocks(z)
-        base, _ = d.survival_stats(self.room)
-        return sum(w * (base - d.survival_stats(self.room - n)[0]) for w, n in groups)
+        return self.other_blocks(z).history_hits(self.room, groups)[0]
 
     def _over_gap(self, lag: int, t_char: float, groups: list[tuple[float, float]]) -> float:
         """E over the gap S_lag of the history blocks the copy still holds."""
@@ -247,7 +251,7 @@ class BlindRoutingModel(LruModel):
         b = tr.block_size
         s = tr.shared_blocks
         prompt = tr.prompt_tokens_per_conversation()
-        history_blocks = sum(w * n for w, n in self.follow_ups)
+        history_blocks = self.history_blocks
         t_char = self.characteristic_time()
         blocks, full = 0.0, self.empty_follow_ups
         if self.room > 0:

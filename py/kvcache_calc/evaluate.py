@@ -20,7 +20,7 @@ def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | No
     """Cache capacity per replica in tokens, and the memory plan when the memory model sets it."""
     plan = None
     if s.model is not None and s.hardware is not None:
-        context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+        context = traffic.mean_prompt_tokens
         plan = plan_memory(s.model, s.hardware, context_tokens=context)
     if s.cache.capacity_tokens is not None:
         return s.cache.capacity_tokens, plan
@@ -88,20 +88,10 @@ def _size_text(tokens: int, kv_bytes: float | None) -> str:
 
 def _running(s: Scenario, traffic: Traffic, roof: Roofline) -> Concurrency:
     assert s.hardware is not None
-    prompt = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
-    prompt_s = roof.prefill_s_of_flops(_no_cache_flops(traffic, roof))
+    prompt = traffic.mean_prompt_tokens
+    prompt_s = roof.prefill_s_of_flops(roof.mean_prefill_flops(traffic.request_prompts))
     rate = traffic.request_rate / s.cluster.replicas
     return concurrency(roof, rate, prompt, prompt_s, s.workload.output_tokens, s.hardware.max_num_seqs)
-
-
-def _timed_turns(traffic: Traffic) -> list[tuple[float, int]]:
-    """(share of requests, prompt tokens) of the turns that weigh in a mean over requests."""
-    return [(t.p_reach / traffic.mean_turns, t.prompt_tokens) for t in traffic.turns if t.p_reach > 1e-12]
-
-
-def _no_cache_flops(traffic: Traffic, roof: Roofline) -> float:
-    """Mean prefill FLOPs of a request without a cache."""
-    return sum(wt * roof.prefill_flops(p, 0.0) for wt, p in _timed_turns(traffic))
 
 
 @lru_cache(maxsize=256)
@@ -251,7 +241,7 @@ def _tier_rows(s: Scenario, cap: ReplicaCapacity, levels: list[LevelHits], traff
     token_by_tier = _differences([lv.token_hit_rate for lv in levels])
     request_by_tier = _differences([lv.request_hit_rate for lv in levels])
     kv_bytes = cap.plan.kv_bytes_per_token if cap.plan else None
-    context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+    context = traffic.mean_prompt_tokens
     recompute = cap.roof.recompute_s_per_token(context) if cap.roof else None
     rows = [{"name": "gpu", "capacity_tokens": cap.total_tokens, "read_gb_per_s": None,
              "load_s_per_token": 0.0 if cap.roof else None, "recompute_s_per_token": recompute, "load_pays": True}]
@@ -295,14 +285,14 @@ def latency_figures(s: Scenario, traffic: Traffic, cap: ReplicaCapacity, levels:
     roof = cap.roof
     if roof is None or cap.running is None:
         return dict.fromkeys(keys)
-    context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+    context = traffic.mean_prompt_tokens
     recompute = roof.recompute_s_per_token(context)
     loads = [0.0] + [roof.load_s_per_token(t.read_gb_per_s) for t in s.tiers]
     per_level = [_turn_hits(traffic, lv) for lv in levels]
     useful = [k for k, load in enumerate(loads) if load < recompute]  # slower loads are recomputed instead
-    flops0 = _no_cache_flops(traffic, roof)
+    flops0 = roof.mean_prefill_flops(traffic.request_prompts)
     flops1 = load_s = 0.0
-    for j, (wt, p) in enumerate(_timed_turns(traffic)):
+    for j, (wt, p) in enumerate(traffic.request_prompts):
         used = 0.0
         for k in useful:
             got = per_level[k][j] - (per_level[k - 1][j] if k else 0.0)
@@ -336,7 +326,7 @@ def _warnings(s: Scenario, traffic: Traffic, cap: ReplicaCapacity, t_char: float
                     "message_en": "Running requests pin more than half of the GPU cache; little is left to keep idle conversations.",
                     "message_zh": "运行中的请求占住了超过一半的 GPU 缓存；留给空闲会话的空间很少。"})
     if cap.roof is not None and s.tiers:
-        context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+        context = traffic.mean_prompt_tokens
         recompute = cap.roof.recompute_s_per_token(context)
         for tier in s.tiers:
             if cap.roof.load_s_per_token(tier.read_gb_per_s) >= recompute:

@@ -11,6 +11,7 @@ bytes) / (bandwidth x MBU) per stage, stages in turn.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .memory import MemoryPlan, weights_gib
@@ -42,6 +43,17 @@ class Roofline:
         mid = cached + new / 2.0
         pairs = self.full_layers * new * mid + self.window_layers * new * min(self.window, mid)
         return 2.0 * self.active_params * new + 4.0 * self.attention_width * pairs
+
+    def mean_prefill_flops(self, prompts: Iterable[tuple[float, float]]) -> float:
+        """Σ share x prefill_flops(new, 0) over (share, new) pairs: the mean prefill without a cache."""
+        linear = full = window = 0.0
+        for share, new in prompts:  # one pass, no call per pair: every sweep point needs it
+            linear += share * new
+            full += share * new * new
+            if self.window_layers:
+                window += share * new * min(self.window, new / 2.0)
+        pairs = self.full_layers * full / 2.0 + self.window_layers * window
+        return 2.0 * self.active_params * linear + 4.0 * self.attention_width * pairs
 
     def prefill_s(self, new: float, cached: float) -> float:
         """Latency of one request's prefill (tensor-parallel GPUs together, pipeline stages in turn)."""

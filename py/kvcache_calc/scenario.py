@@ -44,6 +44,9 @@ class ModelSpec:
     preset: str | None = None
 
 
+MODEL_SPEC_KEYS = frozenset(f.name for f in dc_fields(ModelSpec))
+
+
 @dataclass(frozen=True)
 class HardwareSpec:
     """GPUs of one replica and vLLM's memory settings."""
@@ -202,7 +205,7 @@ def _read_section(raw: dict, section: str) -> dict:
             if not field.optional:
                 raise _fail(path, value, field.range_text())
             continue
-        choices = {"model.preset": model_ids(), "hardware.gpu": gpu_ids()}.get(path)
+        choices = model_ids() if path == "model.preset" else gpu_ids() if path == "hardware.gpu" else None
         out[key] = _check_value(field, value, choices)
     return out
 
@@ -264,7 +267,7 @@ def _model(values: dict, need_weights: bool) -> ModelSpec:
     if need_weights and "params_b" not in merged and "weights_gib" not in merged:
         raise ValueError("model.params_b: required to size the weights (or set model.weights_gib, "
                          "or give cache.capacity_tokens)")
-    spec = ModelSpec(**{k: v for k, v in merged.items() if k in {f.name for f in dc_fields(ModelSpec)}})
+    spec = ModelSpec(**{k: v for k, v in merged.items() if k in MODEL_SPEC_KEYS})
     if spec.attention == "mla" and spec.kv_lora_rank + spec.qk_rope_head_dim <= 0:
         raise ValueError("model.kv_lora_rank: MLA needs kv_lora_rank + qk_rope_head_dim > 0")
     if spec.num_attention_heads is not None and spec.num_kv_heads > spec.num_attention_heads \

@@ -129,7 +129,7 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     memory = None
     if s.model is not None and s.hardware is not None:
         traffic = build_traffic(s.workload, b)
-        context = traffic.prompt_tokens_per_conversation() / traffic.mean_turns
+        context = traffic.mean_prompt_tokens
         memory = memory_for_capacity_gib(s.model, s.hardware, hi, context)
     return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from .scenario import WorkloadSpec
 
@@ -12,8 +13,7 @@ TAIL = 1e-13  # turn-distribution mass left out of the sums
 MAX_TURNS = 1_000_000
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):  # a tuple: hundreds are built per workload, at a third of a dataclass's cost
     """Turn j of a conversation, weighted by how many conversations reach it."""
 
     index: int          # j, from 1
@@ -23,7 +23,7 @@ class Turn:
     private_blocks: int  # full blocks of S + j(u+o), less the shared system-prompt blocks
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cheap cache key (build_traffic shares them)
 class Traffic:
     """Everything the models need from a workload, for one block size."""
 
@@ -42,7 +42,21 @@ class Traffic:
         return self.spec.arrival_rate * self.mean_turns
 
     def prompt_tokens_per_conversation(self) -> float:
+        return self._prompt_tokens
+
+    @cached_property
+    def _prompt_tokens(self) -> float:
         return sum(t.p_reach * t.prompt_tokens for t in self.turns)
+
+    @cached_property
+    def mean_prompt_tokens(self) -> float:
+        """Prompt tokens of the mean request."""
+        return self._prompt_tokens / self.mean_turns
+
+    @cached_property
+    def request_prompts(self) -> tuple[tuple[float, int], ...]:
+        """(share of requests, prompt tokens) of the turns that weigh in a mean over requests."""
+        return tuple((t.p_reach / self.mean_turns, t.prompt_tokens) for t in self.turns if t.p_reach > 1e-12)
 
     @cached_property
     def block_power_sums(self) -> tuple[list[float], list[float]]:
@@ -50,17 +64,24 @@ class Traffic:
 
         The first list counts blocks idle between turns, the second blocks left after the last turn.
         """
-        idle = [0.0] * 4
-        done = [0.0] * 4
+        i0 = i1 = i2 = i3 = d0 = d1 = d2 = d3 = 0.0  # unrolled over r: each sweep point needs these
         for t in self.turns:
             n = t.private_blocks
             if n <= 0:
                 continue
-            last = t.p_reach - t.p_more
-            for r in range(4):
-                idle[r] += t.p_more * n ** r
-                done[r] += last * n ** r
-        return idle, done
+            more = t.p_more
+            last = t.p_reach - more
+            n2 = n * n
+            n3 = n2 * n
+            i0 += more
+            i1 += more * n
+            i2 += more * n2
+            i3 += more * n3
+            d0 += last
+            d1 += last * n
+            d2 += last * n2
+            d3 += last * n3
+        return [i0, i1, i2, i3], [d0, d1, d2, d3]
 
     @cached_property
     def follow_ups(self) -> list[tuple[float, int]]:
@@ -68,12 +89,12 @@ class Traffic:
         return [(t.p_more, t.private_blocks) for t in self.turns if t.p_more > 0.0]
 
 
-def turn_probabilities(spec: WorkloadSpec) -> list[tuple[float, float]]:
+def turn_probabilities(turns_dist: str, turns_mean: float) -> list[tuple[float, float]]:
     """[(P(N >= j), P(N > j)) for j = 1, 2, ...] until the remaining mass is negligible."""
-    if spec.turns_dist == "fixed":
-        n = int(spec.turns_mean)
+    if turns_dist == "fixed":
+        n = int(turns_mean)
         return [(1.0, 1.0 if j < n else 0.0) for j in range(1, n + 1)]
-    q = 1.0 - 1.0 / spec.turns_mean  # geometric: P(N > j) = q^j
+    q = 1.0 - 1.0 / turns_mean  # geometric: P(N > j) = q^j
     if q <= 0.0:
         return [(1.0, 0.0)]
     count = min(MAX_TURNS, max(1, math.ceil(math.log(TAIL) / math.log(q))))
@@ -83,12 +104,18 @@ def turn_probabilities(spec: WorkloadSpec) -> list[tuple[float, float]]:
 @lru_cache(maxsize=64)
 def build_traffic(spec: WorkloadSpec, block_size: int) -> Traffic:
     """Per-turn token and block counts for a workload at a block size (cached: sweeps reuse it)."""
-    s_tok, u, o = spec.system_prompt_tokens, spec.user_tokens, spec.output_tokens
+    turns = _turns(spec.turns_dist, spec.turns_mean, spec.system_prompt_tokens, spec.user_tokens,
+                   spec.output_tokens, block_size)
+    return Traffic(spec, block_size, spec.system_prompt_tokens // block_size, turns, sum(t.p_reach for t in turns))
+
+
+@lru_cache(maxsize=64)
+def _turns(turns_dist: str, turns_mean: float, s_tok: int, u: int, o: int, block_size: int) -> tuple[Turn, ...]:
+    """The turns alone (cached apart: rates and think times leave them unchanged)."""
     shared = s_tok // block_size
     turns = []
-    for j, (reach, more) in enumerate(turn_probabilities(spec), start=1):
+    for j, (reach, more) in enumerate(turn_probabilities(turns_dist, turns_mean), start=1):
         prompt = s_tok + (j - 1) * (u + o) + u
         blocks = (s_tok + j * (u + o)) // block_size - shared
         turns.append(Turn(j, reach, more, prompt, blocks))
-    mean = sum(t.p_reach for t in turns)
-    return Traffic(spec, block_size, shared, tuple(turns), mean)
+    return tuple(turns)
