@@ -146,3 +146,16 @@ def test_tier_curve_rises_from_the_gpu_alone():
     gpu = api.predict({}, with_advice=False)["token_hit_rate"]
     assert curve["points"][0]["token_hit_rate"] == pytest.approx(gpu, abs=1e-12)
     assert curve["current"]["x"] == 100
+
+
+def test_an_inclusive_tier_the_gpu_outgrows_in_a_what_if_adds_nothing_there():
+    # the scenario is valid; sweeps, swings and the advisor's solve move the GPU cache past the tier
+    scenario = {"tiers": [{"name": "cpu", "capacity_gb": 100}], "tiers_policy": "inclusive"}
+    panel = api.analyze(scenario)
+    assert api.predict(scenario)["advice"]
+    tier_only = panel["predict"]["token_hit_rate"]  # the GPU's blocks are all in the tier: an LRU of its size
+    plain = {p["x"]: p["token_hit_rate"] for p in api.analyze({})["memory_curve"]["points"]}
+    points = panel["memory_curve"]["points"]
+    for point in points:  # past the tier, it holds a subset of the GPU's blocks: the GPU alone
+        assert point["token_hit_rate"] == pytest.approx(max(tier_only, plain[point["x"]]), abs=1e-12)
+    assert plain[points[0]["x"]] < tier_only < plain[points[-1]["x"]]  # both sides occur

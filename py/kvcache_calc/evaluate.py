@@ -41,8 +41,12 @@ class ReplicaCapacity:
     levels: tuple[int, ...]                # GPU first: an LRU of this many blocks hits what tiers up to here hit
 
 
-def replica_capacity(s: Scenario, traffic: Traffic) -> ReplicaCapacity:
-    """Capacities of one replica's tiers, with the KV running requests pin taken out of the GPU's."""
+def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> ReplicaCapacity:
+    """Capacities of one replica's tiers, with the KV running requests pin taken out of the GPU's.
+
+    An inclusive tier smaller than the one above is explained, not computed; at a `what_if` point (a
+    sweep or a solve moving the GPU cache past it) it holds a subset of what is above and adds nothing.
+    """
     b = s.cache.block_size
     total, plan = capacity_tokens(s, traffic)
     roof = roofline(s, plan)
@@ -68,12 +72,12 @@ def replica_capacity(s: Scenario, traffic: Traffic) -> ReplicaCapacity:
             raise ValueError(f"tiers.{i}.{key}: {getattr(tier, key)!r} is not allowed; expected at least one "
                              f"block ({b} tokens) of KV")
         if s.tiers_policy == "inclusive":
-            if tokens < above:
+            if tokens < above and not what_if:
                 raise ValueError(
                     f"tiers.{i}.{key}: {getattr(tier, key)!r} is not allowed; an inclusive tier keeps a copy "
                     f"of everything above it, so it needs at least {_size_text(above, kv_bytes)} per replica")
-            levels.append(tokens // b)
-            above = tokens
+            levels.append(max(levels[-1], tokens // b))
+            above = max(above, tokens)
         else:
             levels.append(levels[-1] + tokens // b)
         tier_tokens.append(tokens)
@@ -126,25 +130,27 @@ class LevelHits:
     characteristic_time_s: float   # how long an idle block stays within the tiers down to this level
 
 
-def model_levels(s: Scenario, cap: ReplicaCapacity) -> list[LevelHits]:
-    """The closed form at every level: LRUs of each level's cumulative size under the scenario's routing."""
+def model_levels(s: Scenario, cap: ReplicaCapacity, ends_only: bool = False) -> list[LevelHits]:
+    """The closed form at every level (or, `ends_only`, the GPU and all tiers together): LRUs of each
+    level's cumulative size under the scenario's routing."""
     if s.cache.policy != "lru":
         raise ValueError(f'cache.policy: "{s.cache.policy}" has no closed form; expected "lru" to predict '
                          f"(simulate answers fifo and lfu)")
     out = []
-    for blocks in cap.levels:
+    levels = cap.levels[:1] + cap.levels[-1:] if ends_only and len(cap.levels) > 2 else cap.levels
+    for blocks in levels:
         p = replica_prediction(s, blocks)
         out.append(LevelHits(p.token_hit_rate, p.request_hit_rate, p.follow_up_block_hit_rate,
                              p.characteristic_time_s))
     return out
 
 
-def hit_rates(s: Scenario) -> dict:
+def hit_rates(s: Scenario, what_if: bool = False) -> dict:
     """The hit rates alone, as predict_scenario gives them (what sweeps, swings and solves need)."""
     w = s.workload
     traffic = build_traffic(w, s.cache.block_size)
-    cap = replica_capacity(s, traffic)
-    levels = model_levels(s, cap)
+    cap = replica_capacity(s, traffic, what_if)
+    levels = model_levels(s, cap, ends_only=True)  # a middle tier changes neither figure
     return {"token_hit_rate": levels[-1].token_hit_rate, "request_hit_rate": levels[-1].request_hit_rate,
             "gpu_token_hit_rate": levels[0].token_hit_rate, "cache_capacity_tokens": cap.total_tokens,
             "seed_formula_hit_rate": _seed_formula(s, cap)}

@@ -35,8 +35,8 @@ def fit_value(path: str, value: float, s: Scenario) -> float | int:
     return float(value)
 
 
-def _metrics(s: Scenario) -> dict:
-    r = hit_rates(s)
+def _metrics(s: Scenario, what_if: bool = True) -> dict:
+    r = hit_rates(s, what_if)
     return {"token_hit_rate": r["token_hit_rate"], "request_hit_rate": r["request_hit_rate"],
             "seed_formula_hit_rate": r["seed_formula_hit_rate"],
             "cache_capacity_tokens": r["cache_capacity_tokens"]}
@@ -99,7 +99,7 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
 
 
 def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
-    return hit_rates(s.with_value("cache.capacity_tokens", capacity))[metric]
+    return hit_rates(s.with_value("cache.capacity_tokens", capacity), what_if=True)[metric]
 
 
 def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -> dict:
@@ -141,7 +141,7 @@ def memory_curve(s: Scenario, points: int = 13) -> dict:
     base = current_value(s, path)
     values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
     curve = sweep(s, path, values)
-    current = _metrics(s)
+    current = _metrics(s, what_if=False)
     return {"x_path": path, "x_unit": "GiB" if by_memory else "tokens",
             "points": [{"x": p["value"], **{k: v for k, v in p.items() if k != "value"}}
                        for p in curve["points"]],
