@@ -26,6 +26,25 @@ def test_memory_curve_rises_with_memory_and_marks_the_current_point():
     assert curve["current"]["token_hit_rate"] == pytest.approx(api.predict(BASE)["token_hit_rate"])
 
 
+@pytest.mark.parametrize("path, default", [("think_time_s", 60), ("output_tokens", 400), ("system_prompt_tokens", 1000)])
+def test_a_field_at_zero_is_swept_from_zero_to_four_times_its_default(path, default):
+    # no system prompt, no think time, no output: common scenarios whose panel must still draw
+    scenario = {"workload": {**BASE["workload"], path: 0}}
+    reply = json.loads(api.handle("analyze", json.dumps({"scenario": scenario})))
+    assert reply["ok"], reply
+    sweep = next(sw for sw in reply["result"]["sweeps"] if sw["path"] == "workload." + path)
+    assert sweep["current"] == 0
+    assert [p["value"] for p in sweep["points"]] == pytest.approx([4 * default * i / 6 for i in range(7)], abs=0.5)
+    at_zero = sweep["points"][0]
+    assert at_zero["token_hit_rate"] == pytest.approx(api.predict(scenario)["token_hit_rate"], abs=1e-12)
+
+
+def test_a_tiny_cache_is_swept_down_to_one_block_not_below():
+    scenario = {**BASE, "cache": {"block_size": 64, "capacity_tokens": 130}}
+    points = api.analyze(scenario)["memory_curve"]["points"]
+    assert points[0]["x"] == 64 and all(p["x"] >= 64 for p in points)
+
+
 def test_tornado_is_sorted_by_swing():
     bars = api.analyze(BASE)["tornado"]["bars"]
     widths = [abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]) for b in bars]

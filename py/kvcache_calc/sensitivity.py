@@ -28,6 +28,8 @@ def fit_value(path: str, value: float, s: Scenario) -> float | int:
     if f.minimum is not None:
         floor = f.minimum * (1 + 1e-9) + (1e-9 if f.exclusive_minimum else 0.0)
         value = max(value, floor)
+    if path == "cache.capacity_tokens":  # at least one block, as parse_scenario requires
+        value = max(value, s.cache.block_size)
     if path == "workload.turns_mean" and s.workload.turns_dist == "fixed":
         return max(1, round(value))
     if f.kind == "int":
@@ -43,14 +45,19 @@ def _metrics(s: Scenario, what_if: bool = True) -> dict:
 
 
 def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13) -> dict:
-    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced)."""
+    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced; from 0 to 4x the
+    field's default, evenly spaced, when the value is 0, as with no system prompt or no think time)."""
     if path not in FIELDS_BY_PATH or FIELDS_BY_PATH[path].kind == "enum":
         raise ValueError(f"sweep path: {path!r} is not a numeric scenario field")
     base = current_value(s, path)
     if values is None:
-        if not base:
+        default = FIELDS_BY_PATH[path].default
+        if base:
+            values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
+        elif default:
+            values = [4.0 * default * i / (points - 1) for i in range(points)]
+        else:
             raise ValueError(f"{path}: cannot sweep around {base!r}; give explicit values")
-        values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
     out = []
     seen = set()
     for v in values:
