@@ -1,4 +1,4 @@
-"""What capacity planning adds to each call, in CPython: medians of cold calls (model caches cleared).
+"""What capacity planning adds to each call, in CPython: medians of cold calls (every cache cleared).
 
     PYTHONPATH=py python3 bench/planning_speed.py [--runs 7]
 
@@ -9,6 +9,7 @@ pays about the same ratios in Pyodide (docs/performance.md has the browser's own
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "py")]
 
-from kvcache_calc import api, evaluate  # noqa: E402
+from kvcache_calc import api  # noqa: E402
 
 TIERED = {"tiers": [{"name": "cpu", "capacity_gb": 200}, {"name": "ssd", "capacity_gb": 2000}]}
 BLIND = {"cluster": {"replicas": 4, "routing": "random"}, "workload": {"arrival_rate": 4}}
@@ -34,8 +35,11 @@ CALLS = {
 
 
 def cold(call) -> float:
-    evaluate.lru_prediction.cache_clear()
-    evaluate.blind_prediction.cache_clear()
+    for name, module in list(sys.modules.items()):  # every cache the model keeps, not only the predictions
+        if name.startswith("kvcache_calc"):
+            for value in vars(module).values():
+                if isinstance(value, functools._lru_cache_wrapper) and value.__module__ == name:
+                    value.cache_clear()
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
