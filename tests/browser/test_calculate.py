@@ -118,6 +118,28 @@ def test_charts_drew(booted, page):
         assert by_name[f"sweep:{sweep['path']}"]["points"][0] == len(sweep["points"])
 
 
+def test_no_system_prompt_and_no_think_time_still_draw_every_chart(booted, page):
+    # fields at zero: the sweeps run from zero (a log sweep around zero failed the whole panel)
+    names = ("workload.system_prompt_tokens", "workload.think_time_s")
+    before = {name: page.input_value(f"input[name='{name}']") for name in names}
+    page.fill("input[name='workload.system_prompt_tokens']", "0")
+    page.fill("input[name='workload.think_time_s']", "0")
+    booted.wait_idle()
+    assert page.text_content("#form-error") == ""
+    assert "stale" not in page.get_attribute("#results-panel", "class")
+    analysis = cpython("analyze", booted.scenario())["result"]
+    by_name = {c["chart"]: c for c in page.evaluate(CANVAS_INK)}
+    for path in names:
+        sweep = next(sw for sw in analysis["sweeps"] if sw["path"] == path)
+        assert sweep["points"][0]["value"] == 0 and len(sweep["points"]) == 7
+        assert by_name[f"sweep:{path}"]["points"][0] == 7
+    for name, value in before.items():
+        page.fill(f"input[name='{name}']", value)
+    booted.wait_idle()
+    assert page.text_content("#form-error") == ""
+    assert booted.problems() == []
+
+
 def test_invalid_input_names_field_and_marks_stale(booted, page):
     page.fill("input[name='workload.arrival_rate']", "1")
     booted.wait_idle()
