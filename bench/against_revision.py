@@ -2,9 +2,10 @@
 
     python3 bench/against_revision.py [--rev HEAD~1] [--runs 9] [--browser]
 
-Checks the revision out in a temporary git worktree and asks both trees, in turn, for the same
-calls, so machine noise hits both alike; prints each call's median for both and the ratio this
-tree / revision. CPython (default): one process per tree, cold calls (every cache cleared first).
+Checks the revision out in a temporary git worktree and asks both trees, in turn (the order
+swapped every run), for the same calls, so machine noise hits both alike; prints each call's
+median for both, the ratio this tree / revision, and the ratio of the fastest runs (steadier when
+the machine is busy). CPython (default): one process per tree, cold calls (every cache cleared).
 --browser: builds both sites (this tree's _site/ is rebuilt), opens both pages in one headless
 Chromium and times worker round trips on scenarios the worker has not seen (a new arrival rate
 or prompt size each run; other caches stay as warm as the page keeps them).
@@ -70,13 +71,19 @@ def revision_tree(rev: str):
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
 
 
+def alternate(by_name: dict, run: int) -> list:
+    """(name, item) pairs, the order reversed on odd runs: whichever goes first is not always the same."""
+    items = list(by_name.items())
+    return items[::-1] if run % 2 else items
+
+
 def cpython_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], list[float]]:
     procs = {name: subprocess.Popen([sys.executable, __file__, "--worker", str(tree)], text=True,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE) for name, tree in trees.items()}
     times: dict[tuple[str, str], list[float]] = {}
-    for _ in range(runs):
+    for run in range(runs):
         for call in CALLS:
-            for name, proc in procs.items():
+            for name, proc in alternate(procs, run):
                 proc.stdin.write(call + "\n")
                 proc.stdin.flush()
                 times.setdefault((name, call), []).append(float(proc.stdout.readline()))
@@ -122,7 +129,7 @@ def browser_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], li
             for run in range(runs):
                 for call, (method, extra, payload, field) in BROWSER_CALLS.items():
                     value = 2.0 + 0.013 * run if field == "arrival_rate" else 150 + 7 * run
-                    for name, page in pages.items():
+                    for name, page in alternate(pages, run):
                         ms = page.evaluate(ROUND_TRIP_JS, [method, extra, payload, field, value])
                         times.setdefault((name, call), []).append(ms / 1000.0)
             browser.close()
@@ -146,11 +153,11 @@ def main() -> None:
         trees = {"this tree": ROOT, args.rev: old}
         times = (browser_times if args.browser else cpython_times)(trees, args.runs)
     calls = BROWSER_CALLS if args.browser else CALLS
-    print(f"{'call':<36} {args.rev + ' ms':>14} {'this tree ms':>14} {'ratio':>7}")
+    print(f"{'call':<36} {args.rev + ' ms':>14} {'this tree ms':>14} {'ratio':>7} {'ratio of minima':>16}")
     for call in calls:
-        before = statistics.median(times[(args.rev, call)])
-        now = statistics.median(times[("this tree", call)])
-        print(f"{call:<36} {before * 1000:14.1f} {now * 1000:14.1f} {now / before:7.2f}")
+        before, now = times[(args.rev, call)], times[("this tree", call)]
+        print(f"{call:<36} {statistics.median(before) * 1000:14.1f} {statistics.median(now) * 1000:14.1f} "
+              f"{statistics.median(now) / statistics.median(before):7.2f} {min(now) / min(before):16.2f}")
 
 
 if __name__ == "__main__":

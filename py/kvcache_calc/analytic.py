@@ -170,7 +170,8 @@ class LruModel:
         # One gap length (fixed think time) is cheap: keep every turn. Averaging over random gaps
         # costs a quadrature node per group, and also smooths the hit functions the groups approximate.
         fixed_gap = think.dist == "fixed" or think.mean == 0.0
-        self.groups = _history_groups(traffic, None if fixed_gap else bisect_right(sizes, self.room))
+        self.fitting = bisect_right(sizes, self.room)  # histories that fit the room
+        self.groups = _history_groups(traffic, None if fixed_gap else self.fitting, GROUPS)
 
     def _moment(self, r: int, t: float) -> float:
         """Λ (E[min(Z,t)] Σ P(N>j) n_j^r + t Σ P(N=j) n_j^r)."""
@@ -299,7 +300,7 @@ def _follow_up_sums(traffic: Traffic) -> tuple[float, float, tuple[int, ...]]:
 
 
 @lru_cache(maxsize=256)
-def _history_groups(traffic: Traffic, fitting: int | None) -> list[tuple[float, float]]:
+def _history_groups(traffic: Traffic, fitting: int | None, groups: int) -> list[tuple[float, float]]:
     """(weight, history blocks) the model sums over: every follow-up with history, or, with `fitting`
     of them inside the room, the ones that fit and the ones that do not compressed separately.
 
@@ -311,7 +312,7 @@ def _history_groups(traffic: Traffic, fitting: int | None) -> list[tuple[float, 
         return [(w, float(n)) for w, n in histories]
     # histories longer than the room never fully hit: a step no gap smooths, so split there
     ordered = sorted(histories, key=lambda h: h[1])
-    return _compress(ordered[:fitting], GROUPS) + _compress(ordered[fitting:], GROUPS)
+    return _compress(ordered[:fitting], groups) + _compress(ordered[fitting:], groups)
 
 
 def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[float, float]]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from .analytic import CUT_OFFSETS, GAUSS_NODES, GROUPS, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre
+from .analytic import (CUT_OFFSETS, GAUSS_NODES, LruModel, LruPrediction, ThinkTime, _compress,
+                       _gauss_legendre, _history_groups)
 from .workload import Traffic
 
 MAX_LAGS = 5000
@@ -121,6 +122,13 @@ def _over_quantiles(v_t: float, nodes, value_at) -> float:
     return total
 
 
+@lru_cache(maxsize=64)
+def _copy_sums(traffic: Traffic) -> tuple[float, ...]:
+    """Σ P(N >= j) n_j^r for r = 0..3 over turns holding private blocks (cached per traffic)."""
+    reach = [(t.p_reach, t.private_blocks) for t in traffic.turns]
+    return tuple(sum(w * n ** r for w, n in reach if n > 0) for r in range(4))
+
+
 class BlindRoutingModel(LruModel):
     """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix."""
 
@@ -134,14 +142,11 @@ class BlindRoutingModel(LruModel):
         self.fixed_turns = spec.turns_dist == "fixed"
         self.q = 0.0 if self.fixed_turns else 1.0 - 1.0 / spec.turns_mean  # P(another turn)
         self.a = self.q * (1.0 - self.p)  # another turn, not here
-        reach = [(t.p_reach, t.private_blocks) for t in traffic.turns]
-        self.copy_sums = [sum(w * n ** r for w, n in reach if n > 0) for r in range(4)]
+        self.copy_sums = _copy_sums(traffic)
         if self.fixed_turns:
             self.turn_blocks = [t.private_blocks for t in traffic.turns]
         else:
-            histories = [(w, n) for w, n in self.follow_ups if n > 0]
-            self.lag_groups = (_compress([h for h in histories if h[1] <= self.room], LAG_GROUPS)
-                               + _compress([h for h in histories if h[1] > self.room], LAG_GROUPS))
+            self.lag_groups = _history_groups(traffic, self.fitting, LAG_GROUPS)
 
     # --- D: copies refreshed within t ---------------------------------------------------------
     def _bracket(self, t: float) -> float:
