@@ -599,6 +599,7 @@ async function main() {
     tornadoCanvas: byId("chart-tornado"),
     tierCanvas: byId("chart-tier"),
     routingCanvas: byId("chart-routing"),
+    overloadNote: byId("overload-note"),
     onPng: exportPng,
   });
   page.routing = new RoutingView(byId("routing-compare"), {

@@ -34,7 +34,8 @@ function baseOptions(xTitle, { xType = "linear" } = {}) {
     interaction: { mode: "nearest", intersect: false },
     plugins: {
       legend: { position: "bottom", labels: { boxWidth: 12 } },
-      tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.parsed.y)}` } },
+      tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.parsed.y)}`
+        + (item.raw?.overloaded ? ` (${t("overloaded_point")})` : "") } },
     },
     scales: {
       x: { type: xType, title: { display: Boolean(xTitle), text: xTitle } },
@@ -47,9 +48,19 @@ function baseOptions(xTitle, { xType = "linear" } = {}) {
 const finiteOrNull = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
 
 function points(rows, xKey, yKey) {
-  return rows.map((row) => ({ x: finiteOrNull(row[xKey]), y: finiteOrNull(row[yKey]) }))
+  return rows.map((row) => ({ x: finiteOrNull(row[xKey]), y: finiteOrNull(row[yKey]), overloaded: row.overloaded === true }))
     .filter((point) => point.x !== null && point.y !== null);
 }
+
+/** Dashed where either end of a segment is a point at which a replica cannot keep up (Python's `overloaded`). */
+const OVERLOAD_SEGMENT = {
+  borderDash: (context) => {
+    const data = context.chart.data.datasets[context.datasetIndex].data;
+    return data[context.p0DataIndex]?.overloaded || data[context.p1DataIndex]?.overloaded ? [5, 4] : undefined;
+  },
+};
+
+const anyOverloaded = (rows) => rows.some((row) => row.overloaded === true);
 
 function lineDataset(label, data, color, extra = {}) {
   return { label, data, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, ...extra };
@@ -123,8 +134,10 @@ const intervalWhiskers = {
 };
 
 export class ChartPanel {
-  constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, tierCanvas, routingCanvas, onPng = () => {} }) {
+  constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, tierCanvas, routingCanvas, overloadNote = null,
+    onPng = () => {} }) {
     this.onPng = onPng;
+    this.overloadNote = overloadNote;
     this.memoryCanvas = memoryCanvas;
     this.sweepsContainer = sweepsContainer;
     this.tornadoCanvas = tornadoCanvas;
@@ -163,6 +176,10 @@ export class ChartPanel {
   draw(analysis, { simulation = null } = {}) {
     this.drawMemoryCurve(analysis, simulation);
     this.drawSweeps(analysis.sweeps || []);
+    if (this.overloadNote) {
+      const rows = [...(analysis.memory_curve?.points || []), ...(analysis.sweeps || []).flatMap((sweep) => sweep.points || [])];
+      this.overloadNote.hidden = !anyOverloaded(rows);
+    }
     this.drawTornado(analysis.tornado);
     if (this.tierCanvas) this.drawTierCurve(analysis.tier_curve);
   }
@@ -234,8 +251,8 @@ export class ChartPanel {
     const xs = points(rows, "x", "token_hit_rate").map((p) => p.x);
     const ceiling = finiteOrNull(analysis.predict?.ceiling_token_hit_rate);
     const datasets = [
-      lineDataset(t("series_token"), points(rows, "x", "token_hit_rate"), COLORS.token),
-      lineDataset(t("series_request"), points(rows, "x", "request_hit_rate"), COLORS.request),
+      lineDataset(t("series_token"), points(rows, "x", "token_hit_rate"), COLORS.token, { segment: OVERLOAD_SEGMENT }),
+      lineDataset(t("series_request"), points(rows, "x", "request_hit_rate"), COLORS.request, { segment: OVERLOAD_SEGMENT }),
       lineDataset(t("series_seed"), points(rows, "x", "seed_formula_hit_rate"), COLORS.seed, { borderDash: [6, 4] }),
     ];
     if (ceiling !== null && xs.length) {
@@ -279,8 +296,8 @@ export class ChartPanel {
       this.replaceChart(`sweep:${sweep.path}`, canvas, {
         type: "line",
         data: { datasets: [
-          lineDataset(t("series_token"), points(rows, "value", "token_hit_rate"), COLORS.token),
-          lineDataset(t("series_request"), points(rows, "value", "request_hit_rate"), COLORS.request),
+          lineDataset(t("series_token"), points(rows, "value", "token_hit_rate"), COLORS.token, { segment: OVERLOAD_SEGMENT }),
+          lineDataset(t("series_request"), points(rows, "value", "request_hit_rate"), COLORS.request, { segment: OVERLOAD_SEGMENT }),
         ] },
         options,
       });

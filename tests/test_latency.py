@@ -155,3 +155,26 @@ def test_tp_larger_than_the_gpus_of_a_replica_is_explained():
 def test_the_peak_follows_the_weights_dtype_and_the_gpus_tensor_cores(dtype, gpu, rate):
     roof = roof_of({"model": {"weight_dtype": dtype}, "hardware": {"gpu": gpu}})
     assert roof.flops_per_gpu == pytest.approx(rate * 0.4, rel=1e-12)
+
+
+def test_requests_whose_kv_does_not_fit_overload_the_replica_too():
+    # decode keeps up, but the requests Little's law asks for need more KV than the cache holds
+    r = api.predict({"model": {"preset": "llama-3.1-8b"}, "cache": {"capacity_tokens": 20_000}}, with_advice=False)
+    assert r["decode_utilization"] < 1 and r["running_requests"] < 256
+    assert r["running_requests"] * (r["mean_prompt_tokens"] + 200) > 20_000
+    assert "replica_overloaded" in {w["code"] for w in r["warnings"]}
+    assert r["evictable_capacity_tokens"] == (1000 // 16 + 1) * 16  # the system prompt and one block
+
+
+def test_every_curve_point_says_whether_a_replica_keeps_up_there():
+    panel = api.analyze({})
+    checked = {True: 0, False: 0}
+    curves = [(sw["path"], sw["points"], "value") for sw in panel["sweeps"]]
+    curves.append((panel["memory_curve"]["x_path"], panel["memory_curve"]["points"], "x"))
+    for path, points, key in curves:
+        section, field = path.split(".")
+        for point in points:
+            alone = api.predict({section: {field: point[key]}}, with_advice=False)
+            assert point["overloaded"] == ("replica_overloaded" in {w["code"] for w in alone["warnings"]}), (path, point)
+            checked[point["overloaded"]] += 1
+    assert checked[True] and checked[False]

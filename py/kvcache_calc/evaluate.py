@@ -39,6 +39,12 @@ class ReplicaCapacity:
     gpu_blocks: int                        # evictable GPU blocks (capacity less pinned)
     tier_tokens: tuple[int, ...]           # each tier's own size
     levels: tuple[int, ...]                # GPU first: an LRU of this many blocks hits what tiers up to here hit
+    kv_bound: bool = False                 # the running requests' KV does not fit beside the system prompt
+
+    @property
+    def overloaded(self) -> bool:
+        """A replica cannot keep up: decode saturates, or the requests it must run do not fit its KV."""
+        return self.running is not None and (self.running.saturated or self.kv_bound)
 
 
 def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> ReplicaCapacity:
@@ -52,10 +58,13 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
     roof = roofline(s, plan)
     running = None
     pinned = 0
+    kv_bound = False
     if roof is not None:
         running = _running(s, traffic, roof)
         # at least one block stays evictable beside the system prompt
-        pinned = min(math.ceil(running.pinned_tokens / b), max(0, total // b - traffic.shared_blocks - 1))
+        room = max(0, total // b - traffic.shared_blocks - 1)
+        wanted = math.ceil(running.pinned_tokens / b)
+        pinned, kv_bound = min(wanted, room), wanted > room
     gpu_blocks = max(1, total // b - pinned)
     kv_bytes = plan.kv_bytes_per_token if plan is not None else None
     tier_tokens = []
@@ -81,7 +90,7 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
         else:
             levels.append(levels[-1] + tokens // b)
         tier_tokens.append(tokens)
-    return ReplicaCapacity(total, plan, roof, running, gpu_blocks, tuple(tier_tokens), tuple(levels))
+    return ReplicaCapacity(total, plan, roof, running, gpu_blocks, tuple(tier_tokens), tuple(levels), kv_bound)
 
 
 def _size_text(tokens: int, kv_bytes: float | None) -> str:
@@ -153,7 +162,8 @@ def hit_rates(s: Scenario, what_if: bool = False) -> dict:
     levels = model_levels(s, cap, ends_only=True)  # a middle tier changes neither figure
     return {"token_hit_rate": levels[-1].token_hit_rate, "request_hit_rate": levels[-1].request_hit_rate,
             "gpu_token_hit_rate": levels[0].token_hit_rate, "cache_capacity_tokens": cap.total_tokens,
-            "seed_formula_hit_rate": _seed_formula(s, cap)}
+            "seed_formula_hit_rate": _seed_formula(s, cap),
+            "overloaded": cap.overloaded}
 
 
 def _seed_formula(s: Scenario, cap: ReplicaCapacity) -> float:
@@ -320,13 +330,13 @@ def _warnings(s: Scenario, traffic: Traffic, cap: ReplicaCapacity, t_char: float
     out = []
     blocks = cap.gpu_blocks
     run = cap.running
-    if run is not None and run.saturated:
+    if cap.overloaded:
         out.append({"code": "replica_overloaded",
                     "message_en": f"Each replica cannot keep up (decode needs {run.decode_utilization:.0%} of the "
-                                  f"memory bandwidth, or more than hardware.max_num_seqs requests run): requests "
-                                  f"queue and the cache is mostly pinned. Add replicas.",
-                    "message_zh": f"每个副本处理不过来（解码需要 {run.decode_utilization:.0%} 的显存带宽，或并发超过 "
-                                  f"hardware.max_num_seqs）：请求会排队，缓存大多被占住。请增加副本。"})
+                                  f"memory bandwidth, more than hardware.max_num_seqs requests run, or their KV does "
+                                  f"not fit the cache): requests queue and the cache is mostly pinned. Add replicas.",
+                    "message_zh": f"每个副本处理不过来（解码需要 {run.decode_utilization:.0%} 的显存带宽、并发超过 "
+                                  f"hardware.max_num_seqs，或其 KV 放不进缓存）：请求会排队，缓存大多被占住。请增加副本。"})
     if run is not None and cap.total_tokens and run.pinned_tokens > 0.5 * cap.total_tokens:
         out.append({"code": "running_requests_pin_cache",
                     "message_en": "Running requests pin more than half of the GPU cache; little is left to keep idle conversations.",

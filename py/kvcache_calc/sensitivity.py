@@ -39,9 +39,10 @@ def fit_value(path: str, value: float, s: Scenario) -> float | int:
 
 def _metrics(s: Scenario, what_if: bool = True) -> dict:
     r = hit_rates(s, what_if)
+    # overloaded: a replica cannot keep up there (the replica_overloaded warning): its cache is pinned
     return {"token_hit_rate": r["token_hit_rate"], "request_hit_rate": r["request_hit_rate"],
             "seed_formula_hit_rate": r["seed_formula_hit_rate"],
-            "cache_capacity_tokens": r["cache_capacity_tokens"]}
+            "cache_capacity_tokens": r["cache_capacity_tokens"], "overloaded": r["overloaded"]}
 
 
 def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13) -> dict:

@@ -133,10 +133,21 @@ def test_no_system_prompt_and_no_think_time_still_draw_every_chart(booted, page)
         sweep = next(sw for sw in analysis["sweeps"] if sw["path"] == path)
         assert sweep["points"][0]["value"] == 0 and len(sweep["points"]) == 7
         assert by_name[f"sweep:{path}"]["points"][0] == 7
+    # with no think time, faster arrivals overload the replica: those points are dashed and explained
+    rates = next(sw for sw in analysis["sweeps"] if sw["path"] == "workload.arrival_rate")["points"]
+    flagged = [p["overloaded"] for p in rates]
+    assert flagged[0] is False and flagged[-1] is True
+    drawn = page.evaluate("""() => window.Chart.getChart(document.querySelector("canvas[data-chart='sweep:workload.arrival_rate']"))
+        .data.datasets[0].data.map((p) => p.overloaded)""")
+    assert drawn == flagged
+    assert page.is_visible("#overload-note") and "replica cannot keep up" in page.text_content("#overload-note")
     for name, value in before.items():
         page.fill(f"input[name='{name}']", value)
     booted.wait_idle()
     assert page.text_content("#form-error") == ""
+    restored = cpython("analyze", booted.scenario())["result"]
+    rows = restored["memory_curve"]["points"] + [p for sw in restored["sweeps"] for p in sw["points"]]
+    assert page.is_visible("#overload-note") == any(p["overloaded"] for p in rows)
     assert booted.problems() == []
 
 
