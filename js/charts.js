@@ -16,6 +16,7 @@ const COLORS = {
   high: "#1c7ed6",
   simToken: "#5f3dc4",
   simRequest: "#a61e4d",
+  overloaded: "#ced4da",
 };
 
 function chartLibrary() {
@@ -178,7 +179,8 @@ export class ChartPanel {
     this.drawSweeps(analysis.sweeps || []);
     if (this.overloadNote) {
       const rows = [...(analysis.memory_curve?.points || []), ...(analysis.sweeps || []).flatMap((sweep) => sweep.points || [])];
-      this.overloadNote.hidden = !anyOverloaded(rows);
+      const swings = analysis.tornado?.bars || [];
+      this.overloadNote.hidden = !anyOverloaded(rows) && !swings.some((bar) => bar.low_overloaded || bar.high_overloaded);
     }
     this.drawTornado(analysis.tornado);
     if (this.tierCanvas) this.drawTierCurve(analysis.tier_curve);
@@ -334,8 +336,12 @@ export class ChartPanel {
       data: {
         labels,
         datasets: [
-          { label: t("series_low"), data: bars.map((bar) => span(bar.low_token_hit_rate)), backgroundColor: COLORS.low, grouped: false },
-          { label: t("series_high"), data: bars.map((bar) => span(bar.high_token_hit_rate)), backgroundColor: COLORS.high, grouped: false },
+          { label: t("series_low"), data: bars.map((bar) => span(bar.low_token_hit_rate)), grouped: false,
+            backgroundColor: bars.map((bar) => (bar.low_overloaded ? COLORS.overloaded : COLORS.low)),
+            overloaded: bars.map((bar) => bar.low_overloaded === true) },
+          { label: t("series_high"), data: bars.map((bar) => span(bar.high_token_hit_rate)), grouped: false,
+            backgroundColor: bars.map((bar) => (bar.high_overloaded ? COLORS.overloaded : COLORS.high)),
+            overloaded: bars.map((bar) => bar.high_overloaded === true) },
         ],
       },
       options: {
@@ -344,8 +350,12 @@ export class ChartPanel {
         maintainAspectRatio: false,
         indexAxis: "y",
         plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 12 } },
-          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.raw?.[1])}` } },
+          legend: { position: "bottom", labels: { boxWidth: 12,
+            // the swatch shows the series colour, not the first bar's (grey when that bar is overloaded)
+            generateLabels: (chart) => chartLibrary().defaults.plugins.legend.labels.generateLabels(chart)
+              .map((item) => ({ ...item, fillStyle: [COLORS.low, COLORS.high][item.datasetIndex] ?? item.fillStyle })) } },
+          tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${percent(item.raw?.[1])}`
+            + (item.dataset.overloaded?.[item.dataIndex] ? ` (${t("overloaded_point")})` : "") } },
         },
         scales: {
           x: { title: { display: true, text: t("series_token") }, ticks: { callback: (value) => percent(value, 1) } },

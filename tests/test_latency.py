@@ -178,3 +178,16 @@ def test_every_curve_point_says_whether_a_replica_keeps_up_there():
             assert point["overloaded"] == ("replica_overloaded" in {w["code"] for w in alone["warnings"]}), (path, point)
             checked[point["overloaded"]] += 1
     assert checked[True] and checked[False]
+
+
+def test_every_swing_says_whether_a_replica_keeps_up_there():
+    near = {"arrival_rate": 1.6}  # keeps up; 20% more traffic does not
+    flagged = []
+    for bar in api.analyze({"workload": near})["tornado"]["bars"]:
+        section, field = bar["path"].split(".")
+        for end in ("low", "high"):
+            patch = {section: {**(near if section == "workload" else {}), field: bar[f"{end}_value"]}}
+            alone = api.predict({"workload": near, **patch}, with_advice=False)
+            assert bar[f"{end}_overloaded"] == ("replica_overloaded" in {w["code"] for w in alone["warnings"]}), bar
+            flagged.append(bar[f"{end}_overloaded"])
+    assert any(flagged) and not all(flagged)

@@ -93,14 +93,15 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
             continue
         lo, hi = fit_value(path, value * (1 - swing), s), fit_value(path, value * (1 + swing), s)
         try:
-            lo_rate = _metrics(s.with_value(path, lo))["token_hit_rate"]
+            low = _metrics(s.with_value(path, lo))
         except InfeasibleMemory:
-            lo_rate = 0.0
-        hi_rate = _metrics(s.with_value(path, hi))["token_hit_rate"]
+            low = {"token_hit_rate": 0.0, "overloaded": False}  # no room for the KV at all
+        high = _metrics(s.with_value(path, hi))
         f = FIELDS_BY_PATH[path]
         bars.append({"path": path, "label_en": f.label_en, "label_zh": f.label_zh, "value": value,
                      "low_value": lo, "high_value": hi,
-                     "low_token_hit_rate": lo_rate, "high_token_hit_rate": hi_rate})
+                     "low_token_hit_rate": low["token_hit_rate"], "high_token_hit_rate": high["token_hit_rate"],
+                     "low_overloaded": low["overloaded"], "high_overloaded": high["overloaded"]})
     # rounded so equal swings sort alike in CPython and Pyodide (their libm differ in the last digits)
     bars.sort(key=lambda b: (-round(abs(b["high_token_hit_rate"] - b["low_token_hit_rate"]), 12), b["path"]))
     return {"swing": swing, "base": base, "bars": bars}

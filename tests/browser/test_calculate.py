@@ -140,6 +140,10 @@ def test_no_system_prompt_and_no_think_time_still_draw_every_chart(booted, page)
     drawn = page.evaluate("""() => window.Chart.getChart(document.querySelector("canvas[data-chart='sweep:workload.arrival_rate']"))
         .data.datasets[0].data.map((p) => p.overloaded)""")
     assert drawn == flagged
+    swings = page.evaluate("""() => window.Chart.getChart(document.querySelector("canvas[data-chart='tornado']"))
+        .data.datasets.map((d) => d.overloaded)""")
+    bars = analysis["tornado"]["bars"]
+    assert swings == [[b["low_overloaded"] for b in bars], [b["high_overloaded"] for b in bars]]
     assert page.is_visible("#overload-note") and "replica cannot keep up" in page.text_content("#overload-note")
     for name, value in before.items():
         page.fill(f"input[name='{name}']", value)
