@@ -49,8 +49,9 @@ def test_fp8_kv_is_offered_for_wide_kv_and_fp4_only_on_blackwell():
 
 
 def test_mla_under_tensor_parallel_is_told_to_split_layers_instead():
+    # from 1 conversation/s the layout overloads: the roofline steps decode through every stage in turn
     scenario = {"model": {"preset": "deepseek-v3"}, "hardware": {"gpu": "h200", "num_gpus": 8},
-                "workload": {"arrival_rate": 4}}
+                "workload": {"arrival_rate": 0.5}}
     current = api.predict(scenario)
     item = next(a for a in current["advice"] if a["id"] == "mla_pipeline_layout")
     applied = api.predict(apply_patch(scenario, item["change"]), with_advice=False)
@@ -75,3 +76,25 @@ def test_every_item_explains_itself_in_both_languages():
     for item in api.predict({"cluster": {"replicas": 2}})["advice"]:
         assert item["why"].endswith(".") and len(item["why"]) < 240 and item["why_zh"]
         assert set(item) >= {"change", "token_hit_rate", "ideal_prefill_speedup", "why"}
+
+
+def overloaded(prediction):
+    return "replica_overloaded" in {w["code"] for w in prediction["warnings"]}
+
+
+@pytest.mark.parametrize("scenario, replicas", [
+    ({"workload": {"arrival_rate": 8.0}}, 5),  # decode saturates
+    ({"workload": {"arrival_rate": 2.0}}, 2),  # the running requests' KV does not fit
+    ({"workload": {"arrival_rate": 40.0}, "cluster": {"replicas": 3, "routing": "random"}}, 23),
+])
+def test_an_overloaded_cluster_is_told_first_how_many_replicas_keep_up(scenario, replicas):
+    current = api.predict(scenario)
+    assert overloaded(current)
+    top = current["advice"][0]
+    assert top["id"] == "replicas_to_keep_up" and top["change"] == {"cluster": {"replicas": replicas}}
+    assert not overloaded(api.predict(apply_patch(scenario, top["change"]), with_advice=False))
+    one_fewer = apply_patch(scenario, {"cluster": {"replicas": replicas - 1}})
+    assert overloaded(api.predict(one_fewer, with_advice=False))  # the fewest that keep up
+    for item in current["advice"]:  # nothing is advised whose replicas would still not keep up
+        applied = api.predict(apply_patch(scenario, item["change"]), with_advice=False)
+        assert not overloaded(applied) and applied["token_hit_rate"] == pytest.approx(item["token_hit_rate"], rel=1e-12)

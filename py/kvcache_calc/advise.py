@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .evaluate import predict_scenario
+from .evaluate import predict_scenario, replica_capacity
 from .memory import InfeasibleMemory
 from .scenario import Scenario, parse_scenario
-from .schema import FP4_GPUS
+from .schema import FIELDS_BY_PATH, FP4_GPUS
 from .sensitivity import solve_capacity
+from .workload import build_traffic
 
 WIDE_KV_DTYPES = ("fp32", "fp16", "bf16")
+KEEP_UP = "replicas_to_keep_up"
 KV_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4, "fp4": 4}
 
 
@@ -29,9 +31,39 @@ def _target(current: dict) -> float | None:
     return current["token_hit_rate"] + gap / 2.0 if gap > 0.01 else None
 
 
+def _overloaded(prediction: dict) -> bool:
+    return any(w["code"] == "replica_overloaded" for w in prediction["warnings"])
+
+
+def _replicas_to_keep_up(s: Scenario) -> int | None:
+    """Fewest replicas at which none is overloaded, by doubling then bisection (None: not even the most allowed)."""
+    most = int(FIELDS_BY_PATH["cluster.replicas"].maximum)
+
+    def keeps_up(replicas: int) -> bool:
+        t = parse_scenario(apply_patch(s.raw, {"cluster": {"replicas": replicas}}))
+        return not replica_capacity(t, build_traffic(t.workload, t.cache.block_size)).overloaded
+
+    lo, hi = s.cluster.replicas, min(most, s.cluster.replicas * 2)
+    while not keeps_up(hi):
+        if hi == most:
+            return None
+        lo, hi = hi, min(most, hi * 2)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if keeps_up(mid) else (mid, hi)
+    return hi
+
+
 def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
     """(id, patch, why in English, why in Chinese) for every change worth pricing in this scenario."""
     out = []
+    keep_up = _replicas_to_keep_up(s) if _overloaded(current) else None
+    if keep_up is not None:
+        out.append((KEEP_UP, {"cluster": {"replicas": keep_up}},
+                    f"{keep_up} replicas keep up with this traffic (decode and the running requests' KV fit each "
+                    f"one); with fewer, requests queue, the cache stays pinned and no hit rate holds.",
+                    f"{keep_up} 个副本才能跟上这些流量（每个副本的解码和运行中请求的 KV 都放得下）；副本更少时请求排队、"
+                    f"缓存被占住，命中率无从谈起。"))
     if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
         out.append(("affinity_routing", {"cluster": {"routing": "affinity"}},
                     "Prefix-aware routing (llm-d, Dynamo, SGLang router) sends a conversation back to the replica "
@@ -74,7 +106,7 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                         "--gpu-memory-utilization 0.95 gives vLLM more of each GPU for the KV cache.",
                         "--gpu-memory-utilization 0.95 让 vLLM 把更多显存用于 KV 缓存。"))
     n = s.cluster.replicas
-    if s.cluster.routing == "affinity":
+    if s.cluster.routing == "affinity" and keep_up != n * 2:
         out.append(("more_replicas", {"cluster": {"replicas": n * 2}},
                     f"{n * 2} replicas with affinity routing each see half the conversations, so each cache "
                     f"keeps a conversation twice as long.",
@@ -145,9 +177,12 @@ def advice(s: Scenario, current: dict) -> list[dict]:
             continue
         gain = r["token_hit_rate"] - current["token_hit_rate"]
         gpus_delta = r["cluster_gpus"] - current["cluster_gpus"]
-        if ident == "fewer_replicas":
-            overloaded = any(w["code"] == "replica_overloaded" for w in r["warnings"])
-            if overloaded or gain < -0.01:
+        if _overloaded(r):
+            continue  # a replica that cannot keep up has no steady state: its hit rate is no figure to plan with
+        if ident == KEEP_UP:
+            pass  # wanted whatever its hit rate: the current one is no steady state either
+        elif ident == "fewer_replicas":
+            if gain < -0.01:
                 continue
         elif ident == "cpu_tier_for_target" and not all(row["load_pays"] for row in r["tiers"]):
             continue  # its hits would load slower than they recompute: no time saved
@@ -162,5 +197,6 @@ def advice(s: Scenario, current: dict) -> list[dict]:
                     "token_hit_rate_gain": gain, "ttft_s": r["ttft_s"], "gpus_saved": r["gpus_saved"],
                     "cluster_gpus_delta": gpus_delta, "cost_per_day_delta": cost,
                     "why": why_en, "why_zh": why_zh})
-    out.sort(key=lambda x: (-round(x["token_hit_rate_gain"], 12), x["id"]))
+    # an overloaded cluster keeps up first; then the largest gain
+    out.sort(key=lambda x: (x["id"] != KEEP_UP, -round(x["token_hit_rate_gain"], 12), x["id"]))
     return out
