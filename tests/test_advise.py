@@ -49,7 +49,7 @@ def test_fp8_kv_is_offered_for_wide_kv_and_fp4_only_on_blackwell():
 
 
 def test_mla_under_tensor_parallel_is_told_to_split_layers_instead():
-    # from 1 conversation/s the layout overloads: the roofline steps decode through every stage in turn
+    # from 1 conversation/s the layout overloads: a decode step streams every stage's weights in turn
     scenario = {"model": {"preset": "deepseek-v3"}, "hardware": {"gpu": "h200", "num_gpus": 8},
                 "workload": {"arrival_rate": 0.5}}
     current = api.predict(scenario)
