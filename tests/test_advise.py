@@ -79,13 +79,15 @@ def test_every_item_explains_itself_in_both_languages():
 
 
 def overloaded(prediction):
-    return "replica_overloaded" in {w["code"] for w in prediction["warnings"]}
+    """Requests queue without bound: decode, the running requests' KV or prefill does not keep up."""
+    return bool({"replica_overloaded", "prefill_overloaded"} & {w["code"] for w in prediction["warnings"]})
 
 
 @pytest.mark.parametrize("scenario, replicas", [
     ({"workload": {"arrival_rate": 8.0}}, 5),  # decode saturates
     ({"workload": {"arrival_rate": 2.0}}, 2),  # the running requests' KV does not fit
-    ({"workload": {"arrival_rate": 40.0}, "cluster": {"replicas": 3, "routing": "random"}}, 23),
+    ({"workload": {"arrival_rate": 40.0}, "cluster": {"replicas": 3, "routing": "random"}}, 24),
+    ({"workload": {"arrival_rate": 1.5, "output_tokens": 20}, "latency": {"mfu": 0.05}}, 2),  # prefill alone
 ])
 def test_an_overloaded_cluster_is_told_first_how_many_replicas_keep_up(scenario, replicas):
     current = api.predict(scenario)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from .evaluate import predict_scenario, replica_capacity
+from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
 from .scenario import Scenario, parse_scenario
 from .schema import FIELDS_BY_PATH, FP4_GPUS
 from .sensitivity import solve_capacity
-from .workload import build_traffic
 
 WIDE_KV_DTYPES = ("fp32", "fp16", "bf16")
 KEEP_UP = "replicas_to_keep_up"
@@ -31,8 +30,12 @@ def _target(current: dict) -> float | None:
     return current["token_hit_rate"] + gap / 2.0 if gap > 0.01 else None
 
 
+OVERLOAD_WARNINGS = ("replica_overloaded", "prefill_overloaded")
+
+
 def _overloaded(prediction: dict) -> bool:
-    return any(w["code"] == "replica_overloaded" for w in prediction["warnings"])
+    """Requests queue without bound: decode, the running requests' KV or prefill does not keep up."""
+    return any(w["code"] in OVERLOAD_WARNINGS for w in prediction["warnings"])
 
 
 def _replicas_to_keep_up(s: Scenario) -> int | None:
@@ -40,8 +43,8 @@ def _replicas_to_keep_up(s: Scenario) -> int | None:
     most = int(FIELDS_BY_PATH["cluster.replicas"].maximum)
 
     def keeps_up(replicas: int) -> bool:
-        t = parse_scenario(apply_patch(s.raw, {"cluster": {"replicas": replicas}}))
-        return not replica_capacity(t, build_traffic(t.workload, t.cache.block_size)).overloaded
+        patched = apply_patch(s.raw, {"cluster": {"replicas": replicas}})
+        return not _overloaded(predict_scenario(parse_scenario(patched)))
 
     lo, hi = s.cluster.replicas, min(most, s.cluster.replicas * 2)
     while not keeps_up(hi):
@@ -60,10 +63,10 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
     keep_up = _replicas_to_keep_up(s) if _overloaded(current) else None
     if keep_up is not None:
         out.append((KEEP_UP, {"cluster": {"replicas": keep_up}},
-                    f"{keep_up} replicas keep up with this traffic (decode and the running requests' KV fit each "
-                    f"one); with fewer, requests queue, the cache stays pinned and no hit rate holds.",
-                    f"{keep_up} 个副本才能跟上这些流量（每个副本的解码和运行中请求的 KV 都放得下）；副本更少时请求排队、"
-                    f"缓存被占住，命中率无从谈起。"))
+                    f"{keep_up} replicas keep up with this traffic (prefill, decode and the running requests' KV "
+                    f"fit each one); with fewer, requests queue without bound and no hit rate holds.",
+                    f"{keep_up} 个副本才能跟上这些流量（每个副本的预填充、解码和运行中请求的 KV 都承受得住）；副本更少时"
+                    f"请求无限排队，命中率无从谈起。"))
     if s.cluster.routing != "affinity" and s.cluster.replicas > 1:
         out.append(("affinity_routing", {"cluster": {"routing": "affinity"}},
                     "Prefix-aware routing (llm-d, Dynamo, SGLang router) sends a conversation back to the replica "
