@@ -21,7 +21,6 @@ from .schema import FP4_GPUS, FP8_RATE_DTYPES
 from .units import DTYPE_BYTES, GIB
 
 
-
 @dataclass(frozen=True)
 class Roofline:
     """What one replica's prefill and decode cost, from its model and GPUs."""

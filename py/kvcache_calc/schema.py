@@ -156,7 +156,7 @@ FIELDS: tuple[Field, ...] = (
        "vLLM 的 --max-num-seqs：同时运行（并占住其缓存块）的请求数上限。", minimum=1, maximum=1_000_000),
     _f("hardware.tflops", "float", None, "tflops", "TFLOP/s", "Compute per GPU", "每卡算力",
        "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16; FP8 for fp8/int8 weights, and fp4 on Blackwell).",
-       "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16，8 位权重用 FP8）。",
+       "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16；fp8/int8 权重用 FP8，Blackwell 上的 fp4 也是）。",
        minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True, optional=True),
     _f("hardware.hbm_tb_per_s", "float", None, "hbm", "TB/s", "Memory bandwidth per GPU", "每卡显存带宽",
        "HBM bandwidth per GPU; sets decode speed; overrides the GPU preset.",
