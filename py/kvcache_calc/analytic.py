@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .workload import Traffic
+from .workload import Traffic, TurnTable
 
 SQRT2 = math.sqrt(2.0)
 
@@ -166,12 +167,13 @@ class LruModel:
         self.room = capacity_blocks - traffic.shared_blocks  # stack positions left for private blocks
         self.idle, self.done = traffic.block_power_sums
         self.follow_ups = traffic.follow_ups
-        self.empty_follow_ups, self.history_blocks, sizes = _follow_up_sums(traffic)
+        self.empty_follow_ups, sizes = _follow_up_sums(traffic.table)
+        self.history_blocks = self.idle[1]  # Σ P(N>j) n_j: every history a follow-up could find
         # One gap length (fixed think time) is cheap: keep every turn. Averaging over random gaps
         # costs a quadrature node per group, and also smooths the hit functions the groups approximate.
         fixed_gap = think.dist == "fixed" or think.mean == 0.0
         self.fitting = bisect_right(sizes, self.room)  # histories that fit the room
-        self.groups = _history_groups(traffic, None if fixed_gap else self.fitting, GROUPS)
+        self.groups = _history_groups(traffic.table, None if fixed_gap else self.fitting, GROUPS)
 
     def _moment(self, r: int, t: float) -> float:
         """Λ (E[min(Z,t)] Σ P(N>j) n_j^r + t Σ P(N=j) n_j^r)."""
@@ -232,16 +234,11 @@ class LruModel:
             return self._gap_outcome(think.mean)
         # Z = -m ln(1 - v): Gauss-Legendre on v in pieces, denser where the hit probability changes.
         v_t = think.cdf(t_char) if math.isfinite(t_char) else 1.0
-        cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
         blocks = full = 0.0
-        for lo, hi in zip(cuts, cuts[1:]):
-            if hi <= lo:
-                continue
-            for x, w in GAUSS_NODES:
-                v = min(lo + (hi - lo) * x, 1.0 - 1e-16)
-                bl, fu = self._gap_outcome(-think.mean * math.log1p(-v))
-                blocks += w * (hi - lo) * bl
-                full += w * (hi - lo) * fu
+        for weight, v in quantile_nodes(v_t, GAUSS_NODES):
+            bl, fu = self._gap_outcome(-think.mean * math.log1p(-v))
+            blocks += weight * bl
+            full += weight * fu
         return blocks, full
 
     def predict(self) -> LruPrediction:
@@ -293,26 +290,36 @@ class LruModel:
 
 
 @lru_cache(maxsize=64)
-def _follow_up_sums(traffic: Traffic) -> tuple[float, float, tuple[int, ...]]:
-    """Weight of follow-ups with no private history, Σ P(N>j) n_j, and the history sizes in order."""
-    empty = sum(w for w, n in traffic.follow_ups if n <= 0)
-    return empty, sum(w * n for w, n in traffic.follow_ups), tuple(sorted(n for _, n in traffic.follow_ups if n > 0))
+def _follow_up_sums(table: TurnTable) -> tuple[float, tuple[int, ...]]:
+    """Weight of follow-ups with no private history, and the history sizes in order."""
+    empty = sum(w for w, n in table.follow_ups if n <= 0)
+    return empty, tuple(sorted(n for _, n in table.follow_ups if n > 0))
 
 
 @lru_cache(maxsize=256)
-def _history_groups(traffic: Traffic, fitting: int | None, groups: int) -> list[tuple[float, float]]:
+def _history_groups(table: TurnTable, fitting: int | None, groups: int) -> list[tuple[float, float]]:
     """(weight, history blocks) the model sums over: every follow-up with history, or, with `fitting`
     of them inside the room, the ones that fit and the ones that do not compressed separately.
 
     Cached: a sweep's points share the traffic and mostly the split (the set of histories that fit
     the room is fixed by how many do).
     """
-    histories = [(w, n) for w, n in traffic.follow_ups if n > 0]
+    histories = [(w, n) for w, n in table.follow_ups if n > 0]
     if fitting is None:
         return [(w, float(n)) for w, n in histories]
     # histories longer than the room never fully hit: a step no gap smooths, so split there
     ordered = sorted(histories, key=lambda h: h[1])
     return _compress(ordered[:fitting], groups) + _compress(ordered[fitting:], groups)
+
+
+def quantile_nodes(v_t: float, nodes: list[tuple[float, float]]) -> Iterator[tuple[float, float]]:
+    """(weight, v) of a quadrature over v in [0, 1], in pieces cut around v_t = P(gap < T)."""
+    cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
+    for lo, hi in zip(cuts, cuts[1:]):
+        if hi <= lo:
+            continue
+        for x, w in nodes:
+            yield w * (hi - lo), min(lo + (hi - lo) * x, 1.0 - 1e-16)
 
 
 def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[float, float]]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from .analytic import (CUT_OFFSETS, GAUSS_NODES, LruModel, LruPrediction, ThinkTime, _compress,
-                       _gauss_legendre, _history_groups)
+from .analytic import (GAUSS_NODES, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre,
+                       _history_groups, quantile_nodes)
 from .workload import Traffic
 
 MAX_LAGS = 5000
@@ -112,21 +112,10 @@ def _poisson_below(m: int, x: float) -> float:
 
 def _over_quantiles(v_t: float, nodes, value_at) -> float:
     """Integral of value_at(v) over v in [0, 1], in quadrature pieces cut around v_t = P(gap < T)."""
-    cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
     total = 0.0
-    for lo, hi in zip(cuts, cuts[1:]):
-        if hi <= lo:
-            continue
-        for x, w in nodes:
-            total += w * (hi - lo) * value_at(min(lo + (hi - lo) * x, 1.0 - 1e-16))
+    for weight, v in quantile_nodes(v_t, nodes):
+        total += weight * value_at(v)
     return total
-
-
-@lru_cache(maxsize=64)
-def _copy_sums(traffic: Traffic) -> tuple[float, ...]:
-    """Σ P(N >= j) n_j^r for r = 0..3 over turns holding private blocks (cached per traffic)."""
-    reach = [(t.p_reach, t.private_blocks) for t in traffic.turns]
-    return tuple(sum(w * n ** r for w, n in reach if n > 0) for r in range(4))
 
 
 class BlindRoutingModel(LruModel):
@@ -142,11 +131,12 @@ class BlindRoutingModel(LruModel):
         self.fixed_turns = spec.turns_dist == "fixed"
         self.q = 0.0 if self.fixed_turns else 1.0 - 1.0 / spec.turns_mean  # P(another turn)
         self.a = self.q * (1.0 - self.p)  # another turn, not here
-        self.copy_sums = _copy_sums(traffic)
+        # Σ P(N >= j) n_j^r, r = 0..3: the idle and the finished sums together
+        self.copy_sums = [idle + done for idle, done in zip(self.idle, self.done)]
         if self.fixed_turns:
             self.turn_blocks = [t.private_blocks for t in traffic.turns]
         else:
-            self.lag_groups = _history_groups(traffic, self.fitting, LAG_GROUPS)
+            self.lag_groups = _history_groups(traffic.table, self.fitting, LAG_GROUPS)
 
     # --- D: copies refreshed within t ---------------------------------------------------------
     def _bracket(self, t: float) -> float:

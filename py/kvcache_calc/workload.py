@@ -23,35 +23,25 @@ class Turn(NamedTuple):  # a tuple: hundreds are built per workload, at a third 
     private_blocks: int  # full blocks of S + j(u+o), less the shared system-prompt blocks
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cheap cache key (build_traffic shares them)
-class Traffic:
-    """Everything the models need from a workload, for one block size."""
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cheap cache key (turn_table shares them)
+class TurnTable:
+    """The turns of one turn structure at one block size, and the sums over them the models need.
 
-    spec: WorkloadSpec
-    block_size: int
-    shared_blocks: int          # s = floor(S / b)
+    Arrival rates and think times leave it unchanged, so the points of a sweep over them share it.
+    """
+
     turns: tuple[Turn, ...]
     mean_turns: float           # E[N]
 
-    @property
-    def arrival_rate(self) -> float:
-        return self.spec.arrival_rate
-
-    @property
-    def request_rate(self) -> float:
-        return self.spec.arrival_rate * self.mean_turns
-
-    def prompt_tokens_per_conversation(self) -> float:
-        return self._prompt_tokens
-
     @cached_property
-    def _prompt_tokens(self) -> float:
+    def conversation_prompt_tokens(self) -> float:
+        """Prompt tokens of the mean conversation (all its turns)."""
         return sum(t.p_reach * t.prompt_tokens for t in self.turns)
 
     @cached_property
     def mean_prompt_tokens(self) -> float:
         """Prompt tokens of the mean request."""
-        return self._prompt_tokens / self.mean_turns
+        return self.conversation_prompt_tokens / self.mean_turns
 
     @cached_property
     def request_prompts(self) -> tuple[tuple[float, int], ...]:
@@ -64,7 +54,7 @@ class Traffic:
 
         The first list counts blocks idle between turns, the second blocks left after the last turn.
         """
-        i0 = i1 = i2 = i3 = d0 = d1 = d2 = d3 = 0.0  # unrolled over r: each sweep point needs these
+        i0 = i1 = i2 = i3 = d0 = d1 = d2 = d3 = 0.0  # unrolled over r
         for t in self.turns:
             n = t.private_blocks
             if n <= 0:
@@ -89,6 +79,51 @@ class Traffic:
         return [(t.p_more, t.private_blocks) for t in self.turns if t.p_more > 0.0]
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """Everything the models need from a workload, for one block size: its rates and its turn table."""
+
+    spec: WorkloadSpec
+    block_size: int
+    shared_blocks: int          # s = floor(S / b)
+    table: TurnTable
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        return self.table.turns
+
+    @property
+    def mean_turns(self) -> float:
+        return self.table.mean_turns
+
+    @property
+    def arrival_rate(self) -> float:
+        return self.spec.arrival_rate
+
+    @property
+    def request_rate(self) -> float:
+        return self.spec.arrival_rate * self.mean_turns
+
+    def prompt_tokens_per_conversation(self) -> float:
+        return self.table.conversation_prompt_tokens
+
+    @property
+    def mean_prompt_tokens(self) -> float:
+        return self.table.mean_prompt_tokens
+
+    @property
+    def request_prompts(self) -> tuple[tuple[float, int], ...]:
+        return self.table.request_prompts
+
+    @property
+    def block_power_sums(self) -> tuple[list[float], list[float]]:
+        return self.table.block_power_sums
+
+    @property
+    def follow_ups(self) -> list[tuple[float, int]]:
+        return self.table.follow_ups
+
+
 def turn_probabilities(turns_dist: str, turns_mean: float) -> list[tuple[float, float]]:
     """[(P(N >= j), P(N > j)) for j = 1, 2, ...] until the remaining mass is negligible."""
     if turns_dist == "fixed":
@@ -104,18 +139,19 @@ def turn_probabilities(turns_dist: str, turns_mean: float) -> list[tuple[float, 
 @lru_cache(maxsize=64)
 def build_traffic(spec: WorkloadSpec, block_size: int) -> Traffic:
     """Per-turn token and block counts for a workload at a block size (cached: sweeps reuse it)."""
-    turns = _turns(spec.turns_dist, spec.turns_mean, spec.system_prompt_tokens, spec.user_tokens,
-                   spec.output_tokens, block_size)
-    return Traffic(spec, block_size, spec.system_prompt_tokens // block_size, turns, sum(t.p_reach for t in turns))
+    table = turn_table(spec.turns_dist, spec.turns_mean, spec.system_prompt_tokens, spec.user_tokens,
+                       spec.output_tokens, block_size)
+    return Traffic(spec, block_size, spec.system_prompt_tokens // block_size, table)
 
 
 @lru_cache(maxsize=64)
-def _turns(turns_dist: str, turns_mean: float, s_tok: int, u: int, o: int, block_size: int) -> tuple[Turn, ...]:
-    """The turns alone (cached apart: rates and think times leave them unchanged)."""
+def turn_table(turns_dist: str, turns_mean: float, s_tok: int, u: int, o: int, block_size: int) -> TurnTable:
+    """The turn table of one turn structure at a block size (cached apart from build_traffic: rates and
+    think times leave it unchanged)."""
     shared = s_tok // block_size
     turns = []
     for j, (reach, more) in enumerate(turn_probabilities(turns_dist, turns_mean), start=1):
         prompt = s_tok + (j - 1) * (u + o) + u
         blocks = (s_tok + j * (u + o)) // block_size - shared
         turns.append(Turn(j, reach, more, prompt, blocks))
-    return tuple(turns)
+    return TurnTable(tuple(turns), sum(t.p_reach for t in turns))
