@@ -25,10 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests")]
 
-from kvcache_calc.analytic import LruModel, ThinkTime  # noqa: E402
+from kvcache_calc.analytic import LruModel  # noqa: E402
 from kvcache_calc.api import predict  # noqa: E402
 from kvcache_calc.scenario import WorkloadSpec  # noqa: E402
-from kvcache_calc.workload import build_traffic  # noqa: E402
+from kvcache_calc.scenario import parse_scenario  # noqa: E402
+from kvcache_calc.resolve import traffic_of  # noqa: E402
+from kvcache_calc.traffic.resolved import build_traffic  # noqa: E402
+from kvcache_calc.traffic.spec import single_class  # noqa: E402
 from reference_sim import simulate_lru  # noqa: E402
 
 MEASURED_REQUESTS = 80_000
@@ -64,13 +67,16 @@ def random_scenarios(count: int, seed: int) -> list[dict]:
              "output_tokens": rng.choice([0, 30, 100, 250]),
              "system_prompt_tokens": rng.choice([0, 0, 100, 500, 2000, 5000])}
         block = rng.choice([16, 16, 32])
-        traffic = build_traffic(WorkloadSpec(**w), block)
-        idle = sum(t.p_more * t.private_blocks for t in traffic.turns)
-        done = sum((t.p_reach - t.p_more) * t.private_blocks for t in traffic.turns)
-        working_set = traffic.shared_blocks + w["arrival_rate"] * w["think_time_s"] * (idle + done)
+        spec = WorkloadSpec(**w)
+        traffic = build_traffic(single_class(spec.arrival_rate, spec.turns_mean, spec.turns_dist, spec.think_time_s,
+                                             spec.think_dist, spec.user_tokens, spec.output_tokens,
+                                             spec.system_prompt_tokens), block)
+        sums = traffic.classes[0].table.block_power_sums
+        idle, done = sums[0][1], sums[1][1]
+        working_set = traffic.hot_shared_blocks + w["arrival_rate"] * w["think_time_s"] * (idle + done)
         capacity_blocks = max(traffic.shared_blocks + 24, int(working_set * rng.choice([0.05, 0.15, 0.3, 0.5, 0.8, 1.2])))
         # keep each simulation affordable: touches ~ requests x blocks per request
-        blocks_per_request = traffic.shared_blocks + idle / max(traffic.mean_turns, 1.0) * 2
+        blocks_per_request = traffic.hot_shared_blocks + idle / max(traffic.mean_turns, 1.0) * 2
         if blocks_per_request * MEASURED_REQUESTS > 4e7:
             continue
         out.append({"workload": w, "cache": {"block_size": block, "capacity_tokens": capacity_blocks * block}})
@@ -115,10 +121,9 @@ def recheck(scenario_and_sim: tuple[dict, dict]) -> dict:
 
 
 def plain_che(scenario: dict) -> tuple[float, float]:
-    w, c = WorkloadSpec(**scenario["workload"]), scenario["cache"]
-    traffic = build_traffic(w, c["block_size"])
-    p = LruModel(traffic, c["capacity_tokens"] // c["block_size"], w.arrival_rate,
-                 ThinkTime(w.think_dist, w.think_time_s), plain_che=True).predict()
+    s, c = parse_scenario(scenario), scenario["cache"]
+    p = LruModel(traffic_of(s), c["capacity_tokens"] // c["block_size"], s.traffic.arrival_rate,
+                 plain_che=True).predict()
     return p.token_hit_rate, p.request_hit_rate
 
 

@@ -27,7 +27,7 @@ from kvcache_calc.replay import capacity_axis, lru_pass  # noqa: E402
 from kvcache_calc.trace import Request, TraceFile  # noqa: E402
 from reference_sim import reference_lru  # noqa: E402
 
-TRACES = ROOT.parent / "shared/data/traces"
+TRACES = ROOT / "examples" / "traces"
 
 
 def curve(requests, block_size: int, points: int = 50) -> tuple[list[int], list[int], float]:

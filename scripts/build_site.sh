@@ -29,15 +29,14 @@ cp js/*.js "$SITE/js/"
 cp -L presets.json "$SITE/presets.json"
 touch "$SITE/.nojekyll"
 
-# 1b. The sample traces ("try an example" in the trace panel), from shared/ beside the repository.
-TRACES_SRC="$(cd .. && pwd)/shared/data/traces"
+# 1b. The sample traces ("try an example" in the trace panel), with their source and license.
+TRACES_SRC=examples/traces
 if ! compgen -G "$TRACES_SRC/*.jsonl" > /dev/null; then
-  echo "build_site: no sample traces in $TRACES_SRC (expected shared/data/traces/*.jsonl beside the repository)" >&2
+  echo "build_site: no sample traces in $TRACES_SRC" >&2
   exit 1
 fi
 mkdir -p "$SITE/traces"
-cp "$TRACES_SRC"/*.jsonl "$SITE/traces/"
-if [[ -f "$TRACES_SRC/README.md" ]]; then cp "$TRACES_SRC/README.md" "$SITE/traces/README.md"; fi  # source and license
+cp "$TRACES_SRC"/*.jsonl "$TRACES_SRC/README.md" "$TRACES_SRC/LICENSE-Apache-2.0" "$SITE/traces/"
 
 # 2. The schema, so the page can build its form and parse the URL before Pyodide boots.
 PYTHONPATH=py "$PYTHON" -m kvcache_calc schema --json > "$SITE/schema.json"

@@ -6,10 +6,10 @@ conversations. The model's goal is 1.5 points at worst (docs/accuracy.md has the
 
 import pytest
 
-from kvcache_calc.analytic import LruModel, ThinkTime
+from kvcache_calc.analytic import LruModel
 from kvcache_calc.api import predict
 from kvcache_calc.scenario import parse_scenario
-from kvcache_calc.workload import build_traffic
+from kvcache_calc.resolve import traffic_of
 from reference_sim import simulate_lru
 
 TOLERANCE = 0.015
@@ -71,11 +71,12 @@ def test_replicas_with_affinity_equal_one_replica_at_a_share_of_the_load():
 @pytest.mark.parametrize("gap_s", [0.5, 5.0, 30.0, 120.0, 600.0])
 def test_history_hits_is_survival_stats_summed_over_the_groups(gap_s):
     # the model's hot loop inlines survival_stats; it must stay the same arithmetic
-    model = LruModel(build_traffic(parse_scenario({}).workload, 16), 3000, 1.0, ThinkTime("exponential", 60.0))
+    model = LruModel(traffic_of(parse_scenario({})), 3000, 1.0)
     d = model.other_blocks(gap_s)
     assert d.k > 0.0  # the gamma branch, not the point mass
-    for room in (-3.0, 0.0, 40.0, 400.0, float(model.room), 5000.0):
+    groups = model.groups[0]
+    for room in (-3.0, 0.0, 40.0, 400.0, float(model.rooms[0]), 5000.0):
         base, _ = d.survival_stats(room)
-        blocks = sum(w * (base - d.survival_stats(room - n)[0]) for w, n in model.groups)
-        full = sum(w * d.survival_stats(room - n)[1] for w, n in model.groups)
-        assert d.history_hits(room, model.groups) == pytest.approx((blocks, full), rel=1e-13, abs=1e-300)
+        blocks = sum(w * (base - d.survival_stats(room - n)[0]) for w, n in groups)
+        full = sum(w * d.survival_stats(room - n)[1] for w, n in groups)
+        assert d.history_hits(room, groups) == pytest.approx((blocks, full), rel=1e-13, abs=1e-300)

@@ -1,4 +1,5 @@
-"""Fit: recover a known workload from a generated trace; the closed form tracks the replayed curve."""
+"""Fit: recover a known workload's structure from generated traces (with and without conversation ids),
+and the fitted scenario tracks the replayed curve."""
 
 import json
 import os
@@ -9,92 +10,134 @@ from pathlib import Path
 import pytest
 
 from kvcache_calc.api import handle, predict
-from kvcache_calc.fit import fit, fit_details, synthetic_trace, write_jsonl
-from kvcache_calc.replay import replay_requests
-from kvcache_calc.trace import Request, TraceFile
+from kvcache_calc.fit import fit, fit_details
+from kvcache_calc.replay import replay
+from kvcache_calc.traffic.records import synthetic_trace, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
-# u + o and S + u are whole 512-token blocks, so prompts have no partial last block, and the
-# output's 200 tokens would not fill a block: trace replay and the vLLM model then cache the same blocks
-KNOWN = dict(arrival_rate=0.5, turns_mean=4.0, think_time_s=60.0, user_tokens=312, output_tokens=200,
-             system_prompt_tokens=2248)
-BUSY = dict(arrival_rate=1.0, turns_mean=6.0, think_time_s=30.0, user_tokens=112, output_tokens=400,
-            system_prompt_tokens=1424)
+KNOWN = {"cache": {"block_size": 64},
+         "workload": {"arrival_rate": 0.6,
+                      "prefixes": [{"name": "system", "tokens": 640}],
+                      "classes": [
+                          {"name": "chat", "share": 3, "prefix": ["system"], "turns": {"dist": "geometric", "mean": 5},
+                           "think_time_s": {"dist": "lognormal", "median": 30, "sigma": 0.8},
+                           "user_tokens": {"dist": "lognormal", "median": 120, "sigma": 0.7}, "output_tokens": 150},
+                          {"name": "docqa", "share": 1, "prefix": ["system"], "turns": 4,
+                           "think_time_s": {"dist": "exponential", "mean": 40},
+                           "context_tokens": {"dist": "gamma", "mean": 3000, "shape": 4}, "user_tokens": 60,
+                           "output_tokens": 200, "follow_ups": {"branch": 1}},
+                          {"name": "single", "share": 2, "prefix": ["system"], "turns": 1,
+                           "user_tokens": {"dist": "lognormal", "median": 800, "sigma": 1.0}, "output_tokens": 100}]}}
 
 
 @pytest.fixture(scope="module")
-def known_trace(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fit") / "known.jsonl"
-    write_jsonl(synthetic_trace(**KNOWN, duration_s=3000, seed=11), path)
-    return path
+def traces(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fit")
+    out = {}
+    for fmt in ("mooncake", "bailian"):
+        out[fmt] = base / f"{fmt}.jsonl"
+        write_jsonl(synthetic_trace(KNOWN, 2500, seed=3, fmt=fmt, warmup_s=2400), out[fmt])
+    return out
 
 
-def test_fit_recovers_the_generating_parameters(known_trace):
-    details = fit_details(known_trace, capacity_tokens=300_000)
-    s = details["scenario"]
-    assert s["version"] == 1 and s["cache"] == {"block_size": 512, "capacity_tokens": 300_000}
+def test_fit_finds_the_prefix_the_classes_and_their_laws(traces):
+    d = fit_details(traces["mooncake"])
+    s = d["scenario"]
+    assert s["cache"] == {"block_size": 64, "admission": "trace_replay"}
     w = s["workload"]
-    assert w["turns_dist"] == "geometric" and w["think_dist"] == "exponential"
-    for key in ("arrival_rate", "turns_mean", "think_time_s", "user_tokens", "output_tokens",
-                "system_prompt_tokens"):
-        assert w[key] == pytest.approx(KNOWN[key], rel=0.10), key
-    assert details["shared_blocks"] == 4
-    predict(s)  # a valid scenario for the calculator
+    assert w["prefixes"] == [{"name": "system", "tokens": 640}]
+    by = {c["name"]: c for c in w["classes"]}
+    assert set(by) == {"one-shot", "chat", "doc-qa"}
+    # shares: chat 3/6; single 2/6 plus the chats of one turn (1/5 of them); docqa 1/6
+    assert by["chat"]["share"] == pytest.approx(0.5 * 0.8, abs=0.05)
+    assert by["one-shot"]["share"] == pytest.approx(2 / 6 + 0.5 * 0.2, abs=0.05)
+    assert by["doc-qa"]["share"] == pytest.approx(1 / 6, abs=0.04)
+    assert by["doc-qa"]["follow_ups"] == {"branch": 1.0}
+    turns = by["doc-qa"]["turns"]   # 4, but the trace's window cuts conversations at its edges
+    assert sum(v * w for v, w in zip(turns["values"], turns["weights"])) == pytest.approx(4, abs=0.25)
+    assert by["chat"]["follow_ups"]["continue"] > 0.95
+    # conversations under way when the window opens look like new ones: a few more arrivals
+    assert w["arrival_rate"] == pytest.approx(0.6, rel=0.15)
+    assert d["conversations"] + d["follow_ups"] == d["requests"]
+    predict(s)  # a valid scenario
 
 
-@pytest.mark.parametrize("params, seed", [(KNOWN, 3), (BUSY, 5)])
-def test_closed_form_is_within_3_points_of_the_replayed_curve(params, seed):
-    duration, warmup = 4000.0, 600.0   # shorter traces leave the replay a few points of noise
-    requests = [Request(r["timestamp"] / 1000, r["input_length"], r["output_length"], r["hash_ids"], i)
-                for i, r in enumerate(synthetic_trace(**params, duration_s=duration, seed=seed))]
-    caps = [50_000, 150_000, 300_000, 600_000, 1_000_000]
-    # measured over the arrival window after warm-up: the model is a steady state
-    out = replay_requests(requests, 512, caps, window=(warmup, duration))
-    for point in out["points"]:
-        model = predict({"cache": {"block_size": 512, "capacity_tokens": point["capacity_tokens"]},
-                         "workload": params})
-        assert abs(model["token_hit_rate"] - point["token_hit_rate"]) < 0.03, point
+@pytest.mark.parametrize("fmt", ["mooncake", "bailian"])
+def test_fitted_scenario_tracks_the_replayed_curve(traces, fmt):
+    path = traces[fmt]
+    s = fit(path)
+    unique = replay(path, 64)["stats"]["unique_blocks"]
+    caps = [int(unique * f) * 64 for f in (0.02, 0.1, 0.3, 1.0)]
+    for point in replay(path, 64, caps)["points"]:
+        model = predict({**s, "cache": {**s["cache"], "capacity_tokens": point["capacity_tokens"]}},
+                        with_advice=False)
+        assert abs(model["token_hit_rate"] - point["token_hit_rate"]) < 0.03, (fmt, point)
 
 
-def test_fitted_scenario_predicts_the_replayed_curve(known_trace):
-    scenario = fit(known_trace)
-    requests = list(TraceFile(str(known_trace)).requests())
-    caps = [100_000, 300_000, 1_000_000]
-    out = replay_requests(requests, 512, caps, window=(600.0, 3000.0))
-    for point in out["points"]:
-        model = predict({**scenario, "cache": {**scenario["cache"], "capacity_tokens": point["capacity_tokens"]}})
-        assert abs(model["token_hit_rate"] - point["token_hit_rate"]) < 0.03, point
+def test_bailian_ids_link_every_turn_to_its_conversation(traces):
+    d = fit_details(traces["bailian"])
+    records = [json.loads(line) for line in open(traces["bailian"])]
+    roots = sum(1 for r in records if r["parent_chat_id"] == -1)
+    assert d["format"] == "bailian" and d["conversations"] == roots
+    assert d["block_size"] == 64   # inferred from the ids: prompts of n ids hold at most n x 64 tokens
 
 
-def test_bailian_turns_are_linked_by_chat_id(tmp_path):
-    rows, chat = [], 0
-    for conv, start in enumerate([0.0, 10.0, 20.0, 30.0]):
-        parent, length, t = -1, 100, start
-        for turn in range(1, 3 + conv % 2):   # 2 or 3 turns
-            chat += 1
-            rows.append({"chat_id": chat, "parent_chat_id": parent, "timestamp": t, "input_length": length,
-                         "output_length": 40, "type": "text", "turn": turn,
-                         "hash_ids": list(range(conv * 100, conv * 100 + length // 16 + 1))})
-            parent, length, t = chat, length + 40 + 60, t + 5.0
-    rows.sort(key=lambda r: r["timestamp"])
-    path = tmp_path / "b.jsonl"
-    write_jsonl(rows, path)
+def test_aiperf_sessions_are_read_and_fitted(tmp_path):
+    scenario = {"cache": {"block_size": 512},
+                "workload": {"arrival_rate": 0.5, "prefixes": [{"name": "system", "tokens": 1024}],
+                             "classes": [{"name": "chat", "prefix": ["system"], "turns": {"dist": "geometric", "mean": 4},
+                                          "think_time_s": {"dist": "exponential", "mean": 20},
+                                          "user_tokens": 300, "output_tokens": 200}]}}
+    records = synthetic_trace(scenario, 3000, seed=5, fmt="aiperf")
+    assert "delay" in records[1] or any("delay" in r for r in records)
+    path = tmp_path / "aiperf.jsonl"
+    write_jsonl(records, path)
     d = fit_details(path)
-    w = d["scenario"]["workload"]
-    assert d["conversations"] == 4 and d["scenario"]["cache"]["block_size"] == 16
-    assert w["turns_mean"] == pytest.approx(10 / 4) and w["think_time_s"] == pytest.approx(5.0)
-    assert w["arrival_rate"] == pytest.approx(3 / 30) and w["user_tokens"] == 60
-    assert w["output_tokens"] == 40
+    assert d["conversations"] == sum(1 for r in records if "timestamp" in r)
+    # the same traffic as the Mooncake records of the same seed: the replays agree exactly
+    write_jsonl(synthetic_trace(scenario, 3000, seed=5), tmp_path / "mooncake.jsonl")
+    a = replay(path, 512, [200_000])["points"][0]
+    b = replay(tmp_path / "mooncake.jsonl", 512, [200_000])["points"][0]
+    assert a["token_hit_rate"] == pytest.approx(b["token_hit_rate"], abs=1e-12)
+    chat = d["scenario"]["workload"]["classes"]
+    assert {c["name"] for c in chat} <= {"chat", "one-shot"}
 
 
-def test_fit_through_the_api_and_cli(known_trace):
-    reply = json.loads(handle("fit", json.dumps({"path": str(known_trace)})))
+def test_a_line_in_another_format_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps({"timestamp": 0, "input_length": 100, "output_length": 5, "hash_ids": [1]}) + "\n"
+                    + json.dumps({"chat_id": 1, "parent_chat_id": -1, "timestamp": 1, "input_length": 100,
+                                  "output_length": 5, "turn": 1, "type": "text", "hash_ids": [1]}) + "\n")
+    with pytest.raises(ValueError, match="line 2: has chat_id"):
+        fit(path)
+    with pytest.raises(ValueError, match="line 2"):
+        replay(path)
+
+
+def test_aiperf_lines_that_cannot_be_placed_are_skipped_with_their_reason(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    lines = [{"session_id": "a", "timestamp": 0, "input_length": 600, "output_length": 10, "hash_ids": [1, 2]},
+             {"session_id": "b", "input_length": 600, "output_length": 10, "hash_ids": [1, 3]},
+             {"delay": 5, "input_length": 100, "output_length": 10, "hash_ids": [4]},
+             {"session_id": "a", "delay": 1000, "input_length": 100, "output_length": 10}]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = replay(path, 512)
+    messages = out["skipped"]["messages"]
+    assert out["skipped"]["count"] == 2
+    assert messages[0].startswith("line 2: timestamp: missing on the first turn of session 'b'")
+    assert messages[1].startswith("line 3: delay: only allowed with session_id")
+    assert out["stats"]["requests"] == 2
+
+
+def test_fit_through_the_api_and_cli(traces):
+    path = traces["mooncake"]
+    reply = json.loads(handle("fit", json.dumps({"path": str(path)})))
     assert reply["ok"] and reply["result"]["version"] == 1
-    out = subprocess.run([sys.executable, "-m", "kvcache_calc", "fit", str(known_trace), "--json"],
+    out = subprocess.run([sys.executable, "-m", "kvcache_calc", "fit", str(path), "--json"],
                          capture_output=True, text=True, env=ENV, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == reply["result"]
-    table = subprocess.run([sys.executable, "-m", "kvcache_calc", "fit", str(known_trace)],
+    table = subprocess.run([sys.executable, "-m", "kvcache_calc", "fit", str(path)],
                            capture_output=True, text=True, env=ENV, timeout=120)
-    assert table.returncode == 0 and "conversations" in table.stdout and "arrival_rate" in table.stdout
+    assert table.returncode == 0 and "class chat" in table.stdout and "prefix system" in table.stdout

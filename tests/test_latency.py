@@ -3,9 +3,8 @@
 import pytest
 
 from kvcache_calc import api
-from kvcache_calc.evaluate import replica_capacity
+from kvcache_calc.resolve import replica_capacity, traffic_of
 from kvcache_calc.scenario import parse_scenario
-from kvcache_calc.workload import build_traffic
 
 H100_BF16 = 989e12 * 0.4          # peak x default MFU
 H100_BYTES = 3.35e12 * 0.7        # bandwidth x default MBU
@@ -14,7 +13,7 @@ LLAMA_KV = 2 * 32 * 8 * 128 * 2   # bytes per token
 
 def roof_of(scenario):
     s = parse_scenario(scenario)
-    return replica_capacity(s, build_traffic(s.workload, s.cache.block_size)).roof
+    return replica_capacity(s, traffic_of(s)).roof
 
 
 def test_llama_8b_on_an_h100_by_hand():
@@ -41,9 +40,9 @@ def test_deepseek_v3_on_eight_h200s_by_hand():
 @pytest.mark.parametrize("preset", ["llama-3.1-8b", "gemma-3-27b", "gpt-oss-20b"])
 def test_the_mean_prefill_without_a_cache_weighs_every_turns_prefill(preset):
     s = parse_scenario({"model": {"preset": preset}, "workload": {"system_prompt_tokens": 500}})
-    traffic = build_traffic(s.workload, s.cache.block_size)
+    traffic = traffic_of(s)
     roof = replica_capacity(s, traffic).roof
-    prompts = traffic.request_prompts
+    prompts = [(w, p) for w, p, _ in traffic.request_prompts]
     if preset == "gemma-3-27b":  # window layers attend to min(window, p / 2): prompts on both sides of it
         assert min(p for _, p in prompts) < 2 * roof.window < max(p for _, p in prompts)
     by_turn = sum(share * roof.prefill_flops(p, 0.0) for share, p in prompts)

@@ -12,14 +12,23 @@ from pathlib import Path
 import pytest
 
 from kvcache_calc.cache import make_cache
-from kvcache_calc.fit import synthetic_trace, write_jsonl
+from kvcache_calc.traffic.records import synthetic_trace as scenario_trace
+from kvcache_calc.traffic.records import write_jsonl
 from kvcache_calc.replay import REUSE_BINS, capacity_axis, lru_pass, replay, replay_requests
 from kvcache_calc.trace import Request
 from reference_sim import reference_lru
 
 ROOT = Path(__file__).resolve().parents[1]
-TRACES = Path(__file__).resolve().parents[2] / "shared/data/traces"
+TRACES = Path(__file__).resolve().parents[1] / "examples" / "traces"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
+
+
+def synthetic_trace(arrival_rate, turns_mean, think_time_s, user_tokens, output_tokens, system_prompt_tokens,
+                    duration_s, block_size=512, seed=1):
+    """Records of a one-class chat workload (geometric turns, exponential think times)."""
+    workload = dict(arrival_rate=arrival_rate, turns_mean=turns_mean, think_time_s=think_time_s,
+                    user_tokens=user_tokens, output_tokens=output_tokens, system_prompt_tokens=system_prompt_tokens)
+    return scenario_trace({"workload": workload, "cache": {"block_size": block_size}}, duration_s, seed)
 
 
 def as_requests(records):
@@ -28,7 +37,7 @@ def as_requests(records):
 
 
 def head(path: Path, lines: int):
-    assert path.exists(), f"sample trace missing: {path} (it ships with the repo's shared data)"
+    assert path.exists(), f"sample trace missing: {path} (it ships in examples/traces)"
     with open(path) as f:
         return as_requests([json.loads(next(f)) for _ in range(lines)])
 

@@ -1,48 +1,62 @@
-"""Closed-form LRU prefix-cache model: characteristic time plus the stack position of each history.
+"""Closed-form LRU prefix-cache model: the stack position of every block a request looks up.
 
-A conversation's blocks are touched together at every turn, tail first, so its head is the most
-recent. After a gap of Z seconds, the head private block sits below the s shared blocks and D(Z)
-distinct private blocks of other conversations; block i of the history survives iff
-s + D(Z) + i < C. D(Z) is a compound-Poisson sum over the other conversations (Poisson arrivals),
-with mean A(Z) = Λ·(E[min(Z,·)]·Σ P(N>j) n_j + Z·E[n_N]) and a variance of the same form with n².
-Che's approximation replaces D by its mean (one characteristic time T with A(T) = C - s). We keep
-its distribution instead: an atom at 0 (no other conversation touched anything) plus a translated
-gamma matching the first three cumulants of the rest, whose CDF comes from the Wilson-Hilferty
-transform. That, and counting the partial (tail-eaten) hits, holds the model to the simulator when
-the cache holds only a few conversations.
+vLLM touches a request's blocks tail first, so along a prompt the blocks' recency never increases:
+the shared prefix nodes (system prompts, documents) sit above the conversation's own history,
+and the history's head above its tail. LRU keeps a block iff fewer than C distinct blocks were
+touched since it was, so a request finds a leading run, and each part of it can be counted apart.
+
+A follow-up's own history was touched Z seconds ago (its think time). Block i of it survives iff
+A + D + i < C, where A counts the prefix blocks above it and D the distinct blocks of everything
+else touched during Z: a compound-Poisson sum over the other conversations (a conversation counts
+the blocks of its latest turn while its gap lasts, a finished one for the whole window, dead blocks
+a follow-up left behind while both turns are in the window), each carrying its share of the shared
+nodes it touched (a node touched by a Poisson(μ) number of conversations is counted once: each
+carries (1 - e^-μ)/μ of it). A shared node untouched for a seconds (others reach it as a Poisson
+process of conversations; a follow-up's own last turn also touched it Z ago) holds its blocks iff
+the blocks touched since, outside its own subtree, leave it room.
+
+D's distribution: the conversations bigger than the room on their own (each such one evicts
+everything) as a Poisson count, the rest an atom at 0 plus a translated gamma matching its first
+three cumulants (Wilson-Hilferty CDFs). The average over a gap Z is Gauss-Legendre in P(Z < z),
+cut around P(Z < T) with T the characteristic time; shared nodes' ages are integrated on one grid
+of ages shared by every view.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .workload import Traffic, TurnTable
+from .traffic.distributions import Atoms, Dist, Fixed
+from .traffic.prefixes import Profile
+from .traffic.resolved import ClassTraffic, Traffic
+from .traffic.turns import ClassTable
 
 SQRT2 = math.sqrt(2.0)
+GROUPS = 8
+GRID_RATIO = 1.15          # the shared nodes' age grid: geometric steps
+GRID_DECADES_BELOW = 3.0   # below the shortest gap or T
+GRID_DECADES_ABOVE = 3.0   # above the longest gap or T
 
 
 @dataclass(frozen=True)
-class ThinkTime:
-    """Think-time distribution: exponential or fixed, with mean `mean` seconds."""
+class ClassHits:
+    """One class's figures at one cache size."""
 
-    dist: str
-    mean: float
-
-    def cdf(self, t: float) -> float:
-        """P(Z < t)."""
-        if self.dist == "fixed" or self.mean == 0.0:
-            return 1.0 if self.mean < t else 0.0
-        return -math.expm1(-t / self.mean)
-
-    def mean_min(self, t: float) -> float:
-        """E[min(Z, t)]."""
-        if self.dist == "fixed" or self.mean == 0.0:
-            return min(self.mean, t)
-        return self.mean * -math.expm1(-t / self.mean)
+    name: str
+    token_hit_rate: float
+    request_hit_rate: float
+    ceiling_token_hit_rate: float
+    ceiling_request_hit_rate: float
+    shared_token_hit_rate: float       # share of its prompt tokens found in shared prefixes
+    follow_up_block_hit_rate: float    # share of its follow-ups' history blocks found
+    characteristic_time_s: float
+    hit_tokens_per_conversation: float
+    prompt_tokens_per_conversation: float
+    full_hits_per_conversation: float
+    mean_turns: float
 
 
 @dataclass(frozen=True)
@@ -51,14 +65,15 @@ class LruPrediction:
     request_hit_rate: float
     ceiling_token_hit_rate: float
     ceiling_request_hit_rate: float
-    characteristic_time_s: float       # T: A(T) = C - s; inf when the cache never fills
+    characteristic_time_s: float       # T of the largest class: its head's stack depth reaches C - A
     follow_up_block_hit_rate: float    # share of history blocks of follow-ups found
-    occupancy_system_prompt: float     # shares of capacity
+    occupancy_system_prompt: float     # shares of capacity held by shared prefixes
     occupancy_live: float              # in-progress conversations that return before eviction
     occupancy_idle: float              # in-progress conversations evicted before they return
-    occupancy_finished: float          # conversations that have ended
+    occupancy_finished: float          # conversations that have ended, and dead blocks
     hit_tokens_per_conversation: float
     prompt_tokens_per_conversation: float
+    classes: tuple[ClassHits, ...] = ()
 
 
 class OtherBlocks:
@@ -69,8 +84,11 @@ class OtherBlocks:
     of both transforms it needs (shape k and k + 1) are prepared here.
     """
 
-    def __init__(self, p0: float, k1: float, k2: float, k3: float):
-        # k1..k3: cumulants of D (compound Poisson: Λ x the moments of the block counts).
+    def __init__(self, p0: float, k1: float, k2: float, k3: float, keep: float = 1.0):
+        # k1..k3: cumulants of D (Λ x the moments of the block counts, shared nodes carried);
+        # keep: the chance that no conversation bigger than the room itself touched anything (which
+        # would evict everything below the room): such marks are left out of the cumulants.
+        self.keep = keep
         self.p0 = p0
         q = 1.0 - p0
         self.k = 0.0  # 0: D | D > 0 is a point mass at self.mean
@@ -94,6 +112,12 @@ class OtherBlocks:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
         if a < 0.0:
             return 0.0, 0.0
+        if self.keep != 1.0:
+            free, fits = self._survival(a)
+            return self.keep * free, self.keep * fits
+        return self._survival(a)
+
+    def _survival(self, a: float) -> tuple[float, float]:
         p0 = self.p0
         q = 1.0 - p0
         if self.k == 0.0:
@@ -114,17 +138,27 @@ class OtherBlocks:
             full = 0.5 * math.erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
         return p0 * a + q * short, p0 + q * full
 
+    def found(self, room: float, size: float) -> float:
+        """E[clamp(room - D, 0, size)]: blocks of a run of `size` found below `room` free positions."""
+        return self.survival_stats(room)[0] - self.survival_stats(room - size)[0]
+
     def history_hits(self, room: float, groups: list[tuple[float, float]]) -> tuple[float, float]:
         """Σ w (E[(room - D)+] - E[(room - n - D)+]) and Σ w P(D <= room - n) over (w, n) groups.
 
         `survival_stats` at room - n for every group, inlined with the same arithmetic: this loop
         is most of the time the model takes.
         """
-        base, _ = self.survival_stats(room)
+        if self.keep != 1.0:
+            blocks, full = self._history_hits(room, groups)
+            return self.keep * blocks, self.keep * full
+        return self._history_hits(room, groups)
+
+    def _history_hits(self, room: float, groups: list[tuple[float, float]]) -> tuple[float, float]:
+        base, _ = self._survival(room) if room >= 0.0 else (0.0, 0.0)
         blocks = full = 0.0
         if self.k == 0.0:
             for weight, n in groups:
-                free, fits = self.survival_stats(room - n)
+                free, fits = self._survival(room - n) if room - n >= 0.0 else (0.0, 0.0)
                 blocks += weight * (base - free)
                 full += weight * fits
             return blocks, full
@@ -154,60 +188,250 @@ class OtherBlocks:
         return blocks, full
 
 
+def _single_gap(think: Dist) -> bool:
+    """Gaps of a few fixed lengths: steps no random gap smooths, so every history is kept apart."""
+    return isinstance(think, (Fixed, Atoms)) or think.mean == 0.0
+
+
+class View:
+    """What is excluded from D for one stack position: a class's profile, down to one level of its path.
+
+    `level` None is the conversation's own history (every node of its path is above it); level l is
+    the node at depth l (its ancestors are above it; untouched, it leaves its subtree untouched).
+    """
+
+    __slots__ = ("nodes", "subtree_kind", "subtree_share", "above", "room")
+
+    def __init__(self, model: "LruModel", ct: ClassTraffic, profile: Profile, level: int | None):
+        depth = len(ct.levels) if level is None else level + 1
+        self.nodes = tuple((ct.levels[i], profile.popularity[i]) for i in range(depth))
+        kinds = model.traffic.kinds
+        if level is None:
+            self.subtree_kind, self.subtree_share = None, 0.0
+            self.above = ct.shared_blocks
+            self.room = model.c - self.above
+        else:
+            kind = kinds[ct.levels[level]]
+            self.subtree_kind, self.subtree_share = ct.levels[level], profile.popularity[level]
+            self.above = kind.above
+            self.room = model.c - kind.above
+
+
 class LruModel:
     """The stack-position model for one replica's LRU cache of `capacity_blocks` blocks."""
 
-    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float,
-                 think: ThinkTime, plain_che: bool = False):
+    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float, plain_che: bool = False):
         self.traffic = traffic
         self.c = capacity_blocks
-        self.lam = arrival_rate
-        self.think = think
+        self.rate = arrival_rate
         self.plain_che = plain_che
-        self.room = capacity_blocks - traffic.shared_blocks  # stack positions left for private blocks
-        self.idle, self.done = traffic.block_power_sums
-        self.follow_ups = traffic.follow_ups
-        self.empty_follow_ups, sizes = _follow_up_sums(traffic.table)
-        self.history_blocks = self.idle[1]  # Σ P(N>j) n_j: every history a follow-up could find
-        # One gap length (fixed think time) is cheap: keep every turn. Averaging over random gaps
-        # costs a quadrature node per group, and also smooths the hit functions the groups approximate.
-        fixed_gap = think.dist == "fixed" or think.mean == 0.0
-        self.fitting = bisect_right(sizes, self.room)  # histories that fit the room
-        self.groups = _history_groups(traffic.table, None if fixed_gap else self.fitting, GROUPS)
+        self.lam = [arrival_rate * ct.share for ct in traffic.classes]
+        self.sums = [ct.table.block_power_sums for ct in traffic.classes]
+        self.follow_weight = [ct.table.follow_up_weight for ct in traffic.classes]
+        self._cache: dict[float, tuple] = {}
+        self._split_cache: dict[tuple[float, float], tuple] = {}
+        self._found_cache: dict[tuple, tuple] = {}
+        # per class: its own history's room, and the follow-up groups it sums over
+        self.rooms = [capacity_blocks - ct.shared_blocks for ct in traffic.classes]
+        self.groups = []
+        self.empty = []
+        for ct, room in zip(traffic.classes, self.rooms):
+            empty, sizes = _follow_up_sums(ct.table)
+            self.empty.append(empty)
+            fitting = None if _single_gap(ct.think) else bisect_right(sizes, room)
+            self.groups.append(_history_groups(ct.table, fitting, GROUPS))
+        self.views = [View(self, ct, ct.profiles[0], None) for ct in traffic.classes]
+        # per class: the levels whose nodes other conversations can carry (not the prefix every request shares)
+        self.marked = [[(level, kind, traffic.kinds[kind].blocks) for level, kind in enumerate(ct.levels)
+                        if kind not in traffic.hot_kinds] for ct in traffic.classes]
+        self.profile_pops = [[p.popularity for p in ct.profiles] for ct in traffic.classes]
+        self.done_all = [sum(reach - more for reach, more in ct.table.reach) for ct in traffic.classes]
+        # the most blocks one conversation of each class can bring into a window (with prefix nodes)
+        self.biggest = [ct.table.largest_mark + sum(traffic.kinds[k].blocks for _, k, _ in marked)
+                        for ct, marked in zip(traffic.classes, self.marked)]
 
-    def _moment(self, r: int, t: float) -> float:
-        """Λ (E[min(Z,t)] Σ P(N>j) n_j^r + t Σ P(N=j) n_j^r)."""
-        return self.lam * (self.think.mean_min(t) * self.idle[r] + t * self.done[r])
+    # --- what other requests touched within t ---------------------------------------------
+    def _parts(self, t: float) -> tuple:
+        """For a window of t: per class (k0..k3) of its conversations' blocks, prefix nodes included;
+        per class and profile the node blocks one conversation carries; per kind R, its conversations'
+        window measure; per class E[min(Z, t)].
 
-    def _moments(self, t: float) -> list[float]:
-        """[_moment(r, t) for r = 0..3], computing E[min(Z, t)] once."""
-        held = self.think.mean_min(t)
-        return [self.lam * (held * idle + t * done) for idle, done in zip(self.idle, self.done)]
+        A node of popularity π is touched within t by a Poisson(μ = π R) number of conversations and
+        counts k blocks if any: each of them carries k (1 - e^-μ) / μ of it, which keeps the mean exact
+        and moves the node with the conversations that touch it. A rare document counts with the one
+        conversation that reads it (the block counts that matter for a small cache arrive together);
+        a popular one is spread thin over many.
+        """
+        hit = self._cache.get(t)
+        if hit is not None:
+            return hit
+        tr = self.traffic
+        means = [ct.think.mean_min(t) for ct in tr.classes]
+        reaches = []
+        for members in tr.kind_classes:
+            reach = 0.0
+            for i in members:
+                reach += self.lam[i] * (self.follow_weight[i] * means[i] + t)
+            reaches.append(reach)
+        classes, carried = [], []
+        for ct, lam, held, (idle, done, dead), marked in zip(tr.classes, self.lam, means, self.sums, self.marked):
+            gone = t - held
+            marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
+                     for pop in self.profile_pops[ct.index]] if marked else []
+            carried.append(marks)
+            k1 = held * idle[1] + t * done[1] + gone * dead[1]
+            k2 = held * idle[2] + t * done[2] + gone * dead[2]
+            k3 = held * idle[3] + t * done[3] + gone * dead[3]
+            if not marks:
+                classes.append((lam * (held * idle[0] + t * done[0]), lam * k1, lam * k2, lam * k3))
+                continue
+            a1 = a2 = a3 = 0.0  # E[A^r] over the profiles
+            for profile, a in zip(ct.profiles, marks):
+                a1 += profile.weight * a
+                a2 += profile.weight * a * a
+                a3 += profile.weight * a * a * a
+            # every turn touches the nodes: (m + A)^r over the turns, m = 0 included
+            any_turn = held * self.follow_weight[ct.index] + t * self.done_all[ct.index]
+            k1 += a1 * any_turn
+            k2 += 2.0 * a1 * (held * idle[1] + t * done[1]) + a2 * any_turn
+            k3 += 3.0 * a1 * (held * idle[2] + t * done[2]) + 3.0 * a2 * (held * idle[1] + t * done[1]) \
+                + a3 * any_turn
+            classes.append((lam * any_turn, lam * k1, lam * k2, lam * k3))
+        out = (classes, carried, reaches, means)
+        if len(self._cache) < 4096:
+            self._cache[t] = out
+        return out
 
-    def mean_other_blocks(self, t: float) -> float:
-        """A(t): expected distinct private blocks of other conversations touched in t seconds."""
-        return self._moment(1, t)
+    def _cumulants(self, t: float, view: View) -> tuple[float, float, float, float, float]:
+        """(log P(D = 0 | no flush), κ1, κ2, κ3, expected flushes) of D(t) for a view: a conversation
+        holding at least the view's room is a flush (it alone evicts everything below the room)."""
+        classes, carried, reaches, means = self._parts(t)
+        tr = self.traffic
+        flushes = ()
+        if not self.plain_che and any(big >= view.room for big in self.biggest):
+            classes, flushes = self._split(t, view.room)
+        k0 = k1 = k2 = k3 = 0.0
+        for c0, c1, c2, c3 in classes:
+            k0 += c0
+            k1 += c1
+            k2 += c2
+            k3 += c3
+        flush = sum(flushes)
+        subtree = view.subtree_kind
+        inside = tr.kind_classes[subtree] if subtree is not None else ()
+        if subtree is not None:
+            # untouched, the view's node leaves its subtree untouched: its conversations count nothing
+            share = view.subtree_share
+            for i in inside:
+                c0, c1, c2, c3 = classes[i]
+                k0 -= share * c0
+                k1 -= share * c1
+                k2 -= share * c2
+                k3 -= share * c3
+                if flushes:
+                    flush -= share * flushes[i]
+        for kind, pop in view.nodes:
+            if kind in tr.hot_kinds:
+                continue
+            # the view's own node (or an ancestor) is above it: the share of it other users carry is not
+            # among the others' blocks
+            carry = tr.kinds[kind].blocks * _carried(pop * reaches[kind])
+            for i in tr.kind_classes[kind]:
+                users = pop - (view.subtree_share if i in inside else 0.0)
+                if users <= 0.0:
+                    continue
+                idle, done, _ = self.sums[i]
+                held = means[i]
+                any_turn = held * self.follow_weight[i] + t * self.done_all[i]
+                scale = self.lam[i] * users
+                k1 -= scale * carry * any_turn
+                k2 -= scale * (2.0 * carry * (held * idle[1] + t * done[1]) + carry * carry * any_turn)
+                k3 -= scale * (3.0 * carry * (held * idle[2] + t * done[2])
+                               + 3.0 * carry * carry * (held * idle[1] + t * done[1]) + carry ** 3 * any_turn)
+        return -k0, k1, k2, k3, max(flush, 0.0)
 
-    def _never_fills(self) -> bool:
-        """No conversation leaves blocks behind and those in progress fit: A(t) stays below C - s."""
-        return self.done[1] <= 0.0 and self.lam * self.think.mean * self.idle[1] < self.room
+    def _split(self, t: float, room: float) -> tuple[list, list[float]]:
+        """Per class (k0..k3) of the conversations below `room` blocks, and the expected flushes
+        (cached: every view with the same room shares them)."""
+        key = (t, room)
+        hit = self._split_cache.get(key)
+        if hit is not None:
+            return hit
+        classes, carried, _, means = self._parts(t)
+        flushes = [0.0] * len(classes)
+        parts = [self._below(i, t, means[i], carried[i], room, flushes) if big >= room else part
+                 for i, (part, big) in enumerate(zip(classes, self.biggest))]
+        out = (parts, flushes)
+        if len(self._split_cache) < 8192:
+            self._split_cache[key] = out
+        return out
 
-    def characteristic_time(self) -> float:
-        """T with A(T) = C - s, by bisection (A increases with t); inf if the cache never fills."""
-        target = self.room
+    def _below(self, i: int, t: float, held: float, marks: list[float], room: float,
+               flushes: list[float]) -> tuple[float, float, float, float]:
+        """Class i's (k0..k3) over its conversations whose blocks stay below `room`; the rest counted in
+        flushes[i] (expected conversations in the window holding `room` blocks or more)."""
+        ct = self.traffic.classes[i]
+        lam = self.lam[i]
+        gone = t - held
+        (idle_v, idle_s), (done_v, done_s), (dead_v, dead_s) = ct.table.mark_sums
+        profiles = [(p.weight, a) for p, a in zip(ct.profiles, marks)] if marks else [(1.0, 0.0)]
+        k0 = k1 = k2 = k3 = flush = 0.0
+        for weight, a in profiles:
+            for values, s, measure in ((idle_v, idle_s, held), (done_v, done_s, t)):
+                cut = bisect_left(values, room - a)
+                s0, s1, s2, s3 = s[0][cut], s[1][cut], s[2][cut], s[3][cut]
+                flush += weight * measure * (s[0][-1] - s0)
+                # conversations without blocks touch nothing unless they carry prefix blocks
+                empty = 0.0 if marks else s[0][bisect_right(values, 0, 0, cut)]
+                k0 += weight * measure * (s0 - empty)
+                k1 += weight * measure * (s1 + a * s0)
+                k2 += weight * measure * (s2 + 2.0 * a * s1 + a * a * s0)
+                k3 += weight * measure * (s3 + 3.0 * a * s2 + 3.0 * a * a * s1 + a ** 3 * s0)
+        cut = bisect_left(dead_v, room)
+        flush += gone * (dead_s[0][-1] - dead_s[0][cut])
+        flushes[i] = lam * flush
+        return lam * k0, lam * (k1 + gone * dead_s[1][cut]), lam * (k2 + gone * dead_s[2][cut]), \
+            lam * (k3 + gone * dead_s[3][cut])
+
+    def other_blocks(self, t: float, view: View | None = None) -> OtherBlocks:
+        """D(t) for a view (default: the first class's own history)."""
+        log_p0, k1, k2, k3, flush = self._cumulants(t, view or self.views[0])
+        if self.plain_che:
+            return OtherBlocks(0.0, k1, 0.0, 0.0)
+        return OtherBlocks(math.exp(min(0.0, log_p0)), k1, max(k2, 0.0), k3, math.exp(-flush))
+
+    def mean_other_blocks(self, t: float, view: View | None = None) -> float:
+        """E[D(t)]: expected distinct blocks of others touched in t seconds, for a view."""
+        _, k1, _, _, flush = self._cumulants(t, view or self.views[0])
+        return k1 + flush * (view or self.views[0]).room
+
+    def _never_fills(self, view: View) -> bool:
+        """Nothing is left behind for good and what is in progress fits: E[D(t)] stays below the room."""
+        if any(done[1] > 0.0 or dead[1] > 0.0 for _, done, dead in self.sums):
+            return False
+        tr = self.traffic
+        total = sum(lam * ct.think.mean * idle[1] for ct, lam, (idle, _, _) in zip(tr.classes, self.lam, self.sums))
+        total += sum(kind.blocks * sum(n for n, _ in kind.bins) for j, kind in enumerate(tr.kinds)
+                     if j not in tr.hot_kinds)
+        return total < view.room
+
+    def characteristic_time(self, view: View | None = None) -> float:
+        """T with E[D(T)] = the view's room, by bisection (E[D] increases with t); inf if it never fills."""
+        view = view or self.views[0]
+        target = view.room
         if target <= 0:
             return 0.0
-        if self._never_fills():
+        if self._never_fills(view):
             return math.inf
         hi = 1.0
-        while self.mean_other_blocks(hi) < target:
+        while self.mean_other_blocks(hi, view) < target:
             hi *= 2.0
             if hi > 1e15:
                 return math.inf
         lo = 0.0
         for _ in range(200):
             mid = 0.5 * (lo + hi)
-            if self.mean_other_blocks(mid) < target:
+            if self.mean_other_blocks(mid, view) < target:
                 lo = mid
             else:
                 hi = mid
@@ -215,111 +439,233 @@ class LruModel:
                 break
         return 0.5 * (lo + hi)
 
-    def other_blocks(self, z: float) -> OtherBlocks:
-        """Distribution of D(z), the other conversations' private blocks touched during a gap z."""
-        if self.plain_che:
-            return OtherBlocks(0.0, self.mean_other_blocks(z), 0.0, 0.0)
-        k0, k1, k2, k3 = self._moments(z)
-        return OtherBlocks(math.exp(-k0), k1, k2, k3)
+    def _empty_view(self, view: View) -> bool:
+        """Nothing else can be touched while the view's node is not: it is a node every request shares."""
+        return view.subtree_kind in self.traffic.hot_kinds
 
-    def _gap_outcome(self, z: float) -> tuple[float, float]:
-        """(history blocks hit, requests fully hit) over follow-up turns weighted by P(N>j), for gap z."""
-        # block i of the history survives iff D <= room - 1 - i; all n of them iff D <= room - n
-        blocks, full = self.other_blocks(z).history_hits(self.room, self.groups)
-        return blocks, self.empty_follow_ups + full  # nothing to find: an empty history is a hit
-
-    def _average_over_gaps(self, t_char: float) -> tuple[float, float]:
-        think = self.think
-        if think.dist == "fixed" or think.mean == 0.0:
-            return self._gap_outcome(think.mean)
-        # Z = -m ln(1 - v): Gauss-Legendre on v in pieces, denser where the hit probability changes.
-        v_t = think.cdf(t_char) if math.isfinite(t_char) else 1.0
+    # --- hits ---------------------------------------------------------------------------------
+    def _history(self, ci: int, view: View, nodes: list[tuple[float, float]]) -> tuple[float, float]:
+        """(history blocks hit, requests fully hit) of class ci's follow-ups, averaged over its gaps."""
         blocks = full = 0.0
-        for weight, v in quantile_nodes(v_t, GAUSS_NODES):
-            bl, fu = self._gap_outcome(-think.mean * math.log1p(-v))
+        groups = self.groups[ci]
+        for weight, z in nodes:
+            bl, fu = self.other_blocks(z, view).history_hits(view.room, groups)
             blocks += weight * bl
             full += weight * fu
         return blocks, full
 
+    def _age_grid(self, t_chars: list[float], gap_nodes: list[list[tuple[float, float]]]) -> list[float]:
+        """Ages at which shared nodes' hits are integrated: every gap node, and a geometric grid around T."""
+        points = {z for nodes in gap_nodes for _, z in nodes if z > 0.0}
+        finite = [t for t in t_chars if math.isfinite(t) and t > 0.0]
+        scale = points | set(finite)
+        if not scale:
+            return sorted(points)
+        lo = min(scale) * 10 ** -GRID_DECADES_BELOW
+        hi = max(scale) * 10 ** GRID_DECADES_ABOVE
+        t = lo
+        while t < hi:
+            points.add(t)
+            t *= GRID_RATIO
+        points.add(hi)
+        return sorted(points)
+
+    def _shared(self, ct: ClassTraffic, profile: Profile, nodes: list[tuple[float, float]],
+                grid: list[float]) -> tuple[float, float]:
+        """(blocks a conversation of this profile finds in its shared prefix over its first turn and
+        follow-ups, the chance a follow-up finds all of it)."""
+        total = 0.0
+        whole = 1.0
+        follow = self.follow_weight[ct.index]
+        for level, kind_index in enumerate(ct.levels):
+            kind = self.traffic.kinds[kind_index]
+            view = View(self, ct, profile, level)
+            start = max(0.0, min(float(kind.blocks), view.room))   # nothing touched since: D = 0
+            if self._empty_view(view):
+                total += start * (1.0 + follow)
+                continue
+            pop = profile.popularity[level]
+            # views of the same node level and popularities see the same D, whatever their class
+            key = (kind_index, profile.popularity[:level + 1])
+            cached = self._found_cache.get(key)
+            if cached is None:
+                values, fits = [], []
+                for a in grid:
+                    d = self.other_blocks(a, view)
+                    free, _ = d.survival_stats(view.room)
+                    rest, fit = d.survival_stats(view.room - kind.blocks)
+                    values.append(free - rest)
+                    fits.append(fit)
+                self._found_cache[key] = cached = (values, fits)
+            values, fits = cached
+            # others' requests reach this node as a Poisson process: P(untouched for a) = exp(-pop R(a))
+            untouched = [math.exp(-pop * self._parts(a)[2][kind_index]) for a in grid]
+            below = [0.0]  # ∫_0^a found dF over the grid (trapezoid), and the same of the full fit
+            below_fit = [0.0]
+            prev_f, prev_s, prev_fit = start, 1.0, 1.0 if view.room >= kind.blocks else 0.0
+            for f, s, fit in zip(values, untouched, fits):
+                below.append(below[-1] + 0.5 * (prev_f + f) * (prev_s - s))
+                below_fit.append(below_fit[-1] + 0.5 * (prev_fit + fit) * (prev_s - s))
+                prev_f, prev_s, prev_fit = f, s, fit
+            first = below[-1] + values[-1] * untouched[-1]
+            again = again_fit = 0.0
+            for weight, z in nodes:
+                if z <= 0.0:
+                    again += weight * start
+                    again_fit += weight * prev_fit
+                    continue
+                i = bisect_right(grid, z) - 1
+                # z is a grid point (the grid holds every gap node)
+                again += weight * (values[i] * untouched[i] + below[i + 1])
+                again_fit += weight * (fits[i] * untouched[i] + below_fit[i + 1])
+            total += first + follow * again
+            whole = again_fit   # the deepest node decides: its ancestors are more recent
+        return total, whole
+
     def predict(self) -> LruPrediction:
         tr = self.traffic
         b = tr.block_size
-        s = tr.shared_blocks
-        prompt = tr.prompt_tokens_per_conversation()
-        history_blocks = self.history_blocks
-        t_char = self.characteristic_time()
-        if self.room <= 0:
-            blocks, full = 0.0, self.empty_follow_ups
-        else:
-            blocks, full = self._average_over_gaps(t_char)
-        hit_tokens = b * (min(s, self.c) * tr.mean_turns + blocks)
-        ceiling_tokens = b * (s * tr.mean_turns + history_blocks)
-        occ = self._occupancy(t_char)
+        t_chars, gap_nodes = [], []
+        for ct, view in zip(tr.classes, self.views):
+            t_char = self.characteristic_time(view)
+            t_chars.append(t_char)
+            gap_nodes.append(ct.think.nodes(t_char))
+        needs_grid = any(not self._empty_view(View(self, ct, p, level)) for ct in tr.classes
+                         for p in ct.profiles for level in range(len(ct.levels)))
+        grid = self._age_grid(t_chars, gap_nodes) if needs_grid else []
+        per_class = []
+        for ct, t_char, nodes in zip(tr.classes, t_chars, gap_nodes):
+            ci = ct.index
+            table = ct.table
+            blocks = full = shared = 0.0
+            for profile in ct.profiles:
+                view = self.views[ci] if profile is ct.profiles[0] else View(self, ct, profile, None)
+                if view.room <= 0:
+                    bl, fu = 0.0, 0.0
+                else:
+                    bl, fu = self._history(ci, view, nodes)
+                blocks += profile.weight * bl
+                full += profile.weight * fu
+                whole = 1.0
+                if ct.levels:
+                    found, whole = self._shared(ct, profile, nodes, grid)
+                    shared += profile.weight * found
+                # a follow-up with no history of its own is a hit when its shared prefix is all there
+                full += profile.weight * self.empty[ci] * whole
+            hit_tokens = b * (shared + blocks)
+            prompt = table.conversation_prompt_tokens
+            ceiling = b * (ct.shared_blocks * table.mean_turns + table.history_blocks)
+            per_class.append(ClassHits(
+                ct.name, _clamp01(hit_tokens / prompt), _clamp01(full / table.mean_turns),
+                _clamp01(ceiling / prompt), _clamp01((table.mean_turns - 1.0) / table.mean_turns),
+                _clamp01(b * shared / prompt),
+                _clamp01(blocks / table.history_blocks) if table.history_blocks > 0 else 1.0,
+                t_char, hit_tokens, prompt, full, table.mean_turns))
+        return self._combine(per_class, t_chars)
+
+    def _combine(self, per_class: list[ClassHits], t_chars: list[float]) -> LruPrediction:
+        tr = self.traffic
+        shares = [ct.share for ct in tr.classes]
+        prompt = sum(w * c.prompt_tokens_per_conversation for w, c in zip(shares, per_class))
+        hits = sum(w * c.hit_tokens_per_conversation for w, c in zip(shares, per_class))
+        turns = sum(w * c.mean_turns for w, c in zip(shares, per_class))
+        full = sum(w * c.full_hits_per_conversation for w, c in zip(shares, per_class))
+        ceiling = sum(w * c.ceiling_token_hit_rate * c.prompt_tokens_per_conversation
+                      for w, c in zip(shares, per_class))
+        history = sum(w * ct.table.history_blocks for w, ct in zip(shares, tr.classes))
+        found = sum(w * c.follow_up_block_hit_rate * ct.table.history_blocks
+                    for w, c, ct in zip(shares, per_class, tr.classes))
+        main = max(range(len(shares)), key=lambda i: (shares[i], -i))
+        occ = self._occupancy(t_chars, main)
+        single = len(per_class) == 1
         return LruPrediction(
-            token_hit_rate=_clamp01(hit_tokens / prompt),
-            request_hit_rate=_clamp01(full / tr.mean_turns),
-            ceiling_token_hit_rate=_clamp01(ceiling_tokens / prompt),
-            ceiling_request_hit_rate=_clamp01((tr.mean_turns - 1.0) / tr.mean_turns),
-            characteristic_time_s=t_char,
-            follow_up_block_hit_rate=_clamp01(blocks / history_blocks) if history_blocks > 0 else 1.0,
+            token_hit_rate=per_class[0].token_hit_rate if single else _clamp01(hits / prompt),
+            request_hit_rate=per_class[0].request_hit_rate if single else _clamp01(full / turns),
+            ceiling_token_hit_rate=per_class[0].ceiling_token_hit_rate if single else _clamp01(ceiling / prompt),
+            ceiling_request_hit_rate=_clamp01((turns - 1.0) / turns),
+            characteristic_time_s=t_chars[main],
+            follow_up_block_hit_rate=per_class[0].follow_up_block_hit_rate if single else
+            (_clamp01(found / history) if history > 0 else 1.0),
             occupancy_system_prompt=occ[0], occupancy_live=occ[1], occupancy_idle=occ[2],
             occupancy_finished=occ[3],
-            hit_tokens_per_conversation=hit_tokens,
+            hit_tokens_per_conversation=hits,
             prompt_tokens_per_conversation=prompt,
+            classes=tuple(per_class),
         )
 
-    def _occupancy(self, t_char: float) -> tuple[float, float, float, float]:
-        """Shares of capacity held by the system prompt, returning / evicted-idle / finished conversations."""
+    def _occupancy(self, t_chars: list[float], main: int) -> tuple[float, float, float, float]:
+        """Shares of capacity held by shared prefixes, returning / evicted-idle / finished conversations."""
         c = float(self.c)
-        think = self.think
-        s = min(self.traffic.shared_blocks, self.c)
-        idle_blocks = self.lam * self.idle[1]
-        if not math.isfinite(t_char):
-            live = idle_blocks * think.mean
-            return s / c, min(live / c, 1.0), 0.0, max(0.0, 1.0 - (s + live) / c)
-        held = think.mean_min(t_char)
-        if think.dist == "fixed" or think.mean == 0.0:
-            live_time = held if think.mean < t_char else 0.0
-        else:
-            live_time = held - t_char * (1.0 - think.cdf(t_char))  # E[Z 1{Z<T}]
-        live = idle_blocks * live_time
-        idle = idle_blocks * (held - live_time)
-        finished = self.lam * t_char * self.done[1]
-        scale = 1.0 / max(c, s + live + idle + finished)
-        return s * scale, live * scale, idle * scale, finished * scale
+        tr = self.traffic
+        hot = min(tr.hot_shared_blocks, self.c)
+        t_main = t_chars[main]
+        shared = float(hot)
+        reaches = self._parts(t_main)[2] if math.isfinite(t_main) else None
+        for j, kind in enumerate(tr.kinds):
+            if j in tr.hot_kinds:
+                continue
+            if reaches is None:
+                shared += kind.blocks * sum(n for n, _ in kind.bins)
+            else:
+                shared += kind.blocks * sum(n * -math.expm1(-pop * reaches[j]) for n, pop in kind.bins)
+        live = idle = finished = 0.0
+        for ct, lam, (idle_s, done_s, dead_s), t_char in zip(tr.classes, self.lam, self.sums, t_chars):
+            think = ct.think
+            idle_blocks = lam * idle_s[1]
+            if not math.isfinite(t_char):
+                live += idle_blocks * think.mean
+                continue
+            held = think.mean_min(t_char)
+            live_time = think.partial_mean(t_char)  # E[Z 1{Z<T}]
+            live += idle_blocks * live_time
+            idle += idle_blocks * (held - live_time)
+            finished += lam * t_char * done_s[1] + lam * (t_char - held) * dead_s[1]
+        if not any(math.isfinite(t) for t in t_chars):
+            return shared / c, min(live / c, 1.0), 0.0, max(0.0, 1.0 - (shared + live) / c)
+        scale = 1.0 / max(c, shared + live + idle + finished)
+        return shared * scale, live * scale, idle * scale, finished * scale
 
 
 @lru_cache(maxsize=64)
-def _follow_up_sums(table: TurnTable) -> tuple[float, tuple[int, ...]]:
+def _follow_up_sums(table: ClassTable) -> tuple[float, tuple[int, ...]]:
     """Weight of follow-ups with no private history, and the history sizes in order."""
     empty = sum(w for w, n in table.follow_ups if n <= 0)
     return empty, tuple(sorted(n for _, n in table.follow_ups if n > 0))
 
 
 @lru_cache(maxsize=256)
-def _history_groups(table: TurnTable, fitting: int | None, groups: int) -> list[tuple[float, float]]:
+def _history_groups(table: ClassTable, fitting: int | None, groups: int) -> list[tuple[float, float]]:
     """(weight, history blocks) the model sums over: every follow-up with history, or, with `fitting`
     of them inside the room, the ones that fit and the ones that do not compressed separately.
 
     Cached: a sweep's points share the traffic and mostly the split (the set of histories that fit
     the room is fixed by how many do).
     """
-    histories = [(w, n) for w, n in table.follow_ups if n > 0]
+    histories = _histories(table)
     if fitting is None:
         return [(w, float(n)) for w, n in histories]
     # histories longer than the room never fully hit: a step no gap smooths, so split there
     ordered = sorted(histories, key=lambda h: h[1])
+    if table.representatives > 1:
+        # the same history size from many representatives: one weight per size, cut at the room
+        merged: dict[int, float] = {}
+        for w, n in ordered:
+            merged[n] = merged.get(n, 0.0) + w
+        ordered = [(w, n) for n, w in sorted(merged.items())]
+        cut = bisect_right([n for _, n in ordered], _nth_size(table, fitting))
+        return _compress(ordered[:cut], groups) + _compress(ordered[cut:], groups)
     return _compress(ordered[:fitting], groups) + _compress(ordered[fitting:], groups)
 
 
-def quantile_nodes(v_t: float, nodes: list[tuple[float, float]]) -> Iterator[tuple[float, float]]:
-    """(weight, v) of a quadrature over v in [0, 1], in pieces cut around v_t = P(gap < T)."""
-    cuts = sorted({0.0, 1.0, *[min(max(v_t + d, 0.0), 1.0) for d in CUT_OFFSETS]})
-    for lo, hi in zip(cuts, cuts[1:]):
-        if hi <= lo:
-            continue
-        for x, w in nodes:
-            yield w * (hi - lo), min(lo + (hi - lo) * x, 1.0 - 1e-16)
+@lru_cache(maxsize=64)
+def _histories(table: ClassTable) -> tuple[tuple[float, int], ...]:
+    return tuple((w, n) for w, n in table.follow_ups if n > 0)
+
+
+def _nth_size(table: ClassTable, fitting: int) -> float:
+    """The largest history size among the `fitting` smallest (those that fit the room)."""
+    sizes = _follow_up_sums(table)[1]
+    return sizes[fitting - 1] if fitting > 0 else -1.0
 
 
 def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[float, float]]:
@@ -361,28 +707,12 @@ def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[fl
     return out
 
 
+
+
+def _carried(mu: float) -> float:
+    """(1 - e^-μ) / μ: the share of a node's blocks each of its Poisson(μ) conversations carries."""
+    return -math.expm1(-mu) / mu if mu > 1e-9 else 1.0 - 0.5 * mu
+
+
 def _clamp01(x: float) -> float:
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
-
-
-def _gauss_legendre(n: int) -> list[tuple[float, float]]:
-    """Nodes and weights on [0, 1]."""
-    out = []
-    for i in range(1, n + 1):
-        x = math.cos(math.pi * (i - 0.25) / (n + 0.5))
-        for _ in range(100):
-            p0, p1 = 1.0, x
-            for k in range(2, n + 1):
-                p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
-            dp = n * (x * p1 - p0) / (x * x - 1.0)
-            dx = p1 / dp
-            x -= dx
-            if abs(dx) < 1e-15:
-                break
-        out.append(((1.0 - x) / 2.0, 1.0 / ((1.0 - x * x) * dp * dp)))
-    return sorted(out)
-
-
-GAUSS_NODES = _gauss_legendre(6)
-GROUPS = 8
-CUT_OFFSETS = (-0.15, 0.0, 0.15)  # quadrature pieces in P(Z < z) around P(Z < T)

@@ -18,11 +18,12 @@ With N = 1 every term reduces to analytic.LruModel.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
-from .analytic import (GAUSS_NODES, LruModel, LruPrediction, ThinkTime, _compress, _gauss_legendre,
-                       _history_groups, quantile_nodes)
-from .workload import Traffic
+from bisect import bisect_right
+
+from .analytic import ClassHits, LruModel, LruPrediction, _compress, _history_groups, _follow_up_sums
+from .traffic.distributions import GAUSS_NODES, Dist, Fixed, Geometric, _gauss_legendre, quantile_nodes, std_normal
+from .traffic.resolved import Traffic
 
 MAX_LAGS = 5000
 # Gaps of two or more think times are smoother than one: half the nodes change results by < 0.05 points.
@@ -30,20 +31,12 @@ LAG_NODES = _gauss_legendre(3)
 LAG_GROUPS = 4  # and half the history groups
 
 
-@lru_cache(maxsize=1)
-def _std_normal():
-    # imported on first use: statistics pulls in fractions and decimal, a cost every page boot would pay
-    from statistics import NormalDist
-
-    return NormalDist()
-
-
 class GapSums:
     """Sums of m think times: S_m ~ Erlang(m, mean) for exponential think times, m x mean when fixed."""
 
-    def __init__(self, think: ThinkTime):
+    def __init__(self, think: Dist):
         self.mean = think.mean
-        self.fixed = think.dist == "fixed" or think.mean == 0.0
+        self.fixed = isinstance(think, Fixed) or think.mean == 0.0
 
     def exceed(self, t: float, count: int) -> list[float]:
         """[P(S_i > t) ... ] as P_i = P(S_i reaches past the i-th unit of t), i = 1..count: the
@@ -74,7 +67,7 @@ class GapSums:
             return -self.mean * math.log1p(-v)
         # Wilson-Hilferty start, then Newton on the Erlang CDF (small m, where the start is rough)
         k = 1.0 / (9.0 * m)
-        z = m * self.mean * max(1e-6, 1.0 - k + _std_normal().inv_cdf(v) * math.sqrt(k)) ** 3
+        z = m * self.mean * max(1e-6, 1.0 - k + std_normal().inv_cdf(v) * math.sqrt(k)) ** 3
         if m >= 10:
             return z
         for _ in range(30):
@@ -119,24 +112,38 @@ def _over_quantiles(v_t: float, nodes, value_at) -> float:
 
 
 class BlindRoutingModel(LruModel):
-    """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix."""
+    """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix.
 
-    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float, think: ThinkTime,
-                 replicas: int):
+    This closed form covers the textbook traffic: one class with fixed tokens per turn that continue the
+    conversation, geometric or fixed turns, exponential or fixed think times, cached as an engine does.
+    """
+
+    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float, replicas: int):
         # arrival_rate: conversations per second over the whole cluster (every replica sees them all)
-        super().__init__(traffic, capacity_blocks, arrival_rate, think)
+        super().__init__(traffic, capacity_blocks, arrival_rate)
+        if not textbook(traffic):
+            raise ValueError("cluster.routing: the prefix-blind closed form covers one class with fixed tokens "
+                             "per turn; this workload has classes or token distributions")
+        ct = traffic.classes[0]
+        self.ct = ct
+        self.biggest = [0]   # D here counts copies, not the affinity sums the flush split reads
+        self.think = ct.think
+        self.room = self.rooms[0]
         self.p = 1.0 / replicas
-        self.gaps = GapSums(think)
-        spec = traffic.spec
-        self.fixed_turns = spec.turns_dist == "fixed"
-        self.q = 0.0 if self.fixed_turns else 1.0 - 1.0 / spec.turns_mean  # P(another turn)
+        self.gaps = GapSums(ct.think)
+        self.fixed_turns = not isinstance(ct.spec.turns, Geometric)
+        self.q = 0.0 if self.fixed_turns else ct.spec.turns.q  # P(another turn)
         self.a = self.q * (1.0 - self.p)  # another turn, not here
+        idle, done, _ = self.sums[0]
         # Σ P(N >= j) n_j^r, r = 0..3: the idle and the finished sums together
-        self.copy_sums = [idle + done for idle, done in zip(self.idle, self.done)]
+        self.copy_sums = [i + d for i, d in zip(idle, done)]
+        table = ct.table
+        sizes = _follow_up_sums(table)[1]
+        self.fitting = bisect_right(sizes, self.room)
         if self.fixed_turns:
-            self.turn_blocks = [t.private_blocks for t in traffic.turns]
+            self.turn_blocks = [ms[0] for ms in table.touched]
         else:
-            self.lag_groups = _history_groups(traffic.table, self.fitting, LAG_GROUPS)
+            self.lag_groups = _history_groups(table, self.fitting, LAG_GROUPS)
 
     # --- D: copies refreshed within t ---------------------------------------------------------
     def _bracket(self, t: float) -> float:
@@ -178,18 +185,17 @@ class BlindRoutingModel(LruModel):
                 out[r] += n ** r * br
         return out
 
-    def _moment(self, r: int, t: float) -> float:
-        if self.fixed_turns:
-            return self.lam * self.p * self._fixed_turn_moments(t)[r]
-        return self.lam * self.p * self._bracket(t) * self.copy_sums[r]
-
     def _moments(self, t: float) -> list[float]:
         if self.fixed_turns:
-            return [self.lam * self.p * m for m in self._fixed_turn_moments(t)]
-        scale = self.lam * self.p * self._bracket(t)
+            return [self.lam[0] * self.p * m for m in self._fixed_turn_moments(t)]
+        scale = self.lam[0] * self.p * self._bracket(t)
         return [scale * c for c in self.copy_sums]
 
-    def _never_fills(self) -> bool:
+    def _parts(self, t: float) -> tuple:
+        # the only shared node is the prefix every request starts with: always above the others
+        return [tuple(self._moments(t))], [[]], [0.0] * len(self.traffic.kinds), [self.think.mean_min(t)]
+
+    def _never_fills(self, view) -> bool:
         # copies a conversation never returns to stay: any private block eventually fills the cache
         return self.copy_sums[1] <= 0.0
 
@@ -218,7 +224,7 @@ class BlindRoutingModel(LruModel):
     def _blocks_over_exponential(self, mean: float, t_char: float) -> float:
         """E[history blocks hit] for a gap ~ Exp(mean), quadrature pieces around P(gap < T)."""
         v_t = -math.expm1(-t_char / mean) if math.isfinite(t_char) else 1.0
-        return _over_quantiles(v_t, GAUSS_NODES, lambda v: self._blocks_hit(-mean * math.log1p(-v), self.groups))
+        return _over_quantiles(v_t, GAUSS_NODES, lambda v: self._blocks_hit(-mean * math.log1p(-v), self.groups[0]))
 
     def _older_lags(self, t_char: float) -> float:
         """History blocks hit from copies two or more turns old (fixed turns or fixed think times).
@@ -243,16 +249,19 @@ class BlindRoutingModel(LruModel):
 
     def predict(self) -> LruPrediction:
         tr = self.traffic
+        ct = self.ct
+        table = ct.table
         b = tr.block_size
-        s = tr.shared_blocks
-        prompt = tr.prompt_tokens_per_conversation()
-        history_blocks = self.history_blocks
+        s = ct.shared_blocks
+        prompt = table.conversation_prompt_tokens
+        history_blocks = table.history_blocks
         t_char = self.characteristic_time()
-        blocks, full = 0.0, self.empty_follow_ups
+        empty = self.empty[0]
+        blocks, full = 0.0, empty
         if self.room > 0:
             # lag 1: the parent's averaging over one think time gives blocks and whole-history hits
-            blocks1, full1 = self._average_over_gaps(t_char)
-            full = self.empty_follow_ups + self.p * (full1 - self.empty_follow_ups)
+            blocks1, full1 = self._history(0, self.views[0], self.think.nodes(t_char))
+            full = empty + self.p * full1
             if not self.fixed_turns and not self.gaps.fixed:
                 # Geometric turns, exponential think times: every lag reuses the same histories, and
                 # Σ_j p a^(j-1) Erlang(j, m) = p / (1 - a) x Exp(m / (1 - a)), so all lags are one average.
@@ -260,23 +269,29 @@ class BlindRoutingModel(LruModel):
                                                                                  t_char)
             else:
                 blocks = self.p * blocks1 + self._older_lags(t_char)
-        hit_tokens = b * (min(s, self.c) * tr.mean_turns + blocks)
-        ceiling_tokens = b * (s * tr.mean_turns + history_blocks)
-        occ = self._occupancy(t_char)
+        hit_tokens = b * (min(s, self.c) * table.mean_turns + blocks)
+        ceiling_tokens = b * (s * table.mean_turns + history_blocks)
+        occ = self._blind_occupancy(t_char)
+        hits = ClassHits(ct.name, min(1.0, hit_tokens / prompt), min(1.0, full / table.mean_turns),
+                         min(1.0, ceiling_tokens / prompt), min(1.0, (table.mean_turns - 1.0) / table.mean_turns),
+                         min(1.0, b * min(s, self.c) * table.mean_turns / prompt),
+                         min(1.0, blocks / history_blocks) if history_blocks > 0 else 1.0,
+                         t_char, hit_tokens, prompt, full, table.mean_turns)
         return LruPrediction(
-            token_hit_rate=min(1.0, hit_tokens / prompt),
-            request_hit_rate=min(1.0, full / tr.mean_turns),
-            ceiling_token_hit_rate=min(1.0, ceiling_tokens / prompt),
-            ceiling_request_hit_rate=min(1.0, (tr.mean_turns - 1.0) / tr.mean_turns),
+            token_hit_rate=hits.token_hit_rate,
+            request_hit_rate=hits.request_hit_rate,
+            ceiling_token_hit_rate=hits.ceiling_token_hit_rate,
+            ceiling_request_hit_rate=hits.ceiling_request_hit_rate,
             characteristic_time_s=t_char,
-            follow_up_block_hit_rate=min(1.0, blocks / history_blocks) if history_blocks > 0 else 1.0,
+            follow_up_block_hit_rate=hits.follow_up_block_hit_rate,
             occupancy_system_prompt=occ[0], occupancy_live=occ[1], occupancy_idle=occ[2],
             occupancy_finished=occ[3],
             hit_tokens_per_conversation=hit_tokens,
             prompt_tokens_per_conversation=prompt,
+            classes=(hits,),
         )
 
-    def _occupancy(self, t_char: float) -> tuple[float, float, float, float]:
+    def _blind_occupancy(self, t_char: float) -> tuple[float, float, float, float]:
         """Shares held by the system prompt and by copies that are touched again here before eviction
         (live), evicted first (idle), or never touched here again (finished, or gone to other replicas).
 
@@ -284,13 +299,13 @@ class BlindRoutingModel(LruModel):
         exponential); otherwise all copies count as idle.
         """
         c = float(self.c)
-        s = min(self.traffic.shared_blocks, self.c)
+        s = min(self.ct.shared_blocks, self.c)
         horizon = t_char if math.isfinite(t_char) else 1e15
         copies = self.mean_other_blocks(horizon)
         scale = 1.0 / max(c, s + copies)
         if self.fixed_turns or self.gaps.fixed or self.a >= 1.0:
             return s * scale, 0.0, copies * scale, 0.0
-        per_copy = self.lam * self.p * self.copy_sums[1]
+        per_copy = self.lam[0] * self.p * self.copy_sums[1]
         returning = self.q * self.p / (1.0 - self.a)
         gap = self.gaps.mean / (1.0 - self.a)
         if math.isfinite(t_char):
@@ -301,3 +316,12 @@ class BlindRoutingModel(LruModel):
             live, finished = per_copy * returning * gap, max(0.0, copies - per_copy * returning * gap)
         idle = max(0.0, copies - live - finished)
         return s * scale, live * scale, idle * scale, finished * scale
+
+
+def textbook(traffic: Traffic) -> bool:
+    """One class of the version-1 kind: fixed tokens, continuing turns, engine admission."""
+    if len(traffic.classes) != 1 or traffic.admission != "engine":
+        return False
+    ct = traffic.classes[0]
+    return ct.table.representatives == 1 and ct.spec.follow_ups == (("continue", 1.0),) \
+        and all(traffic.spec.group(g).count == 1 for g in ct.spec.prefix) and len(ct.spec.prefix) <= 1

@@ -205,6 +205,70 @@ class TieredLRU:
             bottom.popitem()
 
 
+class RunLRU:
+    """LRU over runs of blocks that are always touched together: exact for prefix-cache traffic.
+
+    A request touches its shared prefix nodes and its conversation's blocks tail first, so after it
+    the stack reads: its root node, the nodes below it, its conversation head to tail, then older
+    runs, each still a head-first run (eviction only ever eats tails). The stack is therefore a list
+    of (run, cached length), oldest first; evicting eats the oldest run's tail. A conversation whose
+    next prompt diverges from its cached sequence (a resend, a branch, a partial last block) starts
+    a new run with the blocks it keeps; the old run's blocks past them stay where they are, dead.
+    tests/test_simulate.py checks it against the block engine, result for result.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.runs: OrderedDict = OrderedDict()   # run -> cached blocks (its head), oldest first
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def lookup(self, nodes: Sequence, run: Hashable, kept: int, limit: int) -> int:
+        """Leading cached blocks of a prompt: its shared nodes', then up to `kept` of its run's."""
+        runs = self.runs
+        found = 0
+        for key, blocks in nodes:
+            cached = runs.get(key, 0)
+            if cached < blocks:
+                return min(found + cached, limit)
+            found += blocks
+        return min(found + min(runs.get(run, 0), kept), limit)
+
+    def admit(self, nodes: Sequence, run: Hashable, blocks: int, previous: Hashable | None = None,
+              kept: int = 0) -> None:
+        """Touch a request's runs tail first; `previous`: the run it diverged from after `kept` blocks."""
+        runs = self.runs
+        if previous is not None:
+            cached = runs.get(previous, 0)
+            if cached:
+                dead = cached - min(cached, kept)   # the old run's tail past the kept blocks
+                if dead:
+                    runs[previous] = dead           # in place: those blocks keep their recency
+                else:
+                    del runs[previous]
+                self.size -= cached - dead
+        self.size += blocks - runs.pop(run, 0)
+        if blocks:
+            runs[run] = blocks
+        for key, size in reversed(nodes):
+            self.size += size - runs.pop(key, 0)
+            if size:
+                runs[key] = size
+        excess = self.size - self.capacity
+        while excess > 0:
+            oldest, held = next(iter(runs.items()))
+            if held <= excess:
+                del runs[oldest]
+                self.size -= held
+                excess -= held
+            else:
+                runs[oldest] = held - excess
+                self.size -= excess
+                excess = 0
+
+
 POLICIES: dict[str, type[BlockCache]] = {"lru": LRUCache, "fifo": FIFOCache, "lfu": LFUCache,
                                          "optimal": BeladyCache}
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields as dc_fields, replace
 from typing import Any
 
 from .presets import gpu_ids, gpu_preset, model_ids, model_preset
+from .traffic.spec import TrafficSpec, parse_traffic, single_class
 from .schema import (FIELDS_BY_PATH, MAX_TIERS, SCENARIO_VERSION, SECTIONS, TIER_FIELDS, TIER_NAME_PATTERN,
                      TIER_READ_DEFAULTS, TIERS_POLICY, Field, default_scenario)
 
@@ -68,6 +69,7 @@ class CacheSpec:
     block_size: int = 16
     capacity_tokens: int | None = None
     policy: str = "lru"
+    admission: str = "engine"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ class Scenario:
     latency: LatencySpec = LatencySpec()
     tiers: tuple[TierSpec, ...] = ()
     tiers_policy: str = "exclusive"
+    traffic: TrafficSpec | None = None   # the workload's classes (one for a version-1 workload)
+
+    @property
+    def multi_class(self) -> bool:
+        return self.traffic is not None and not self.traffic.single
 
     def with_value(self, path: str, value: Any) -> "Scenario":
         """This scenario with one field changed (re-validated).
@@ -131,7 +138,18 @@ class Scenario:
         if path == "cache.capacity_tokens":
             resolved = normalized(self)
             raw = {**raw, **{k: resolved[k] for k in ("model", "hardware") if k in resolved and not raw.get(k)}}
+        if path == "workload.arrival_rate" and _rates_per_class(raw):
+            # the classes give their own rates: scale them all, keeping their proportions
+            factor = value / self.traffic.arrival_rate
+            workload = dict(raw["workload"])
+            workload["classes"] = [{**c, "rate": c["rate"] * factor} for c in workload["classes"]]
+            return parse_scenario({**raw, "workload": workload})
         return parse_scenario(set_path(raw, path, value))
+
+
+def _rates_per_class(raw: dict) -> bool:
+    classes = (raw.get("workload") or {}).get("classes")
+    return isinstance(classes, list) and bool(classes) and all(isinstance(c, dict) and "rate" in c for c in classes)
 
 
 SECTION_DEFAULTS = default_scenario()
@@ -312,7 +330,13 @@ def parse_scenario(raw: Any) -> Scenario:
     version = raw.get("version", SCENARIO_VERSION)
     if version != SCENARIO_VERSION or isinstance(version, bool):
         raise _fail("version", version, f"{SCENARIO_VERSION}")
-    values = {s: _read_section(raw, s) for s in SECTIONS}
+    workload_raw = raw.get("workload")
+    nested = {k: workload_raw[k] for k in TRAFFIC_KEYS if k in workload_raw} if isinstance(workload_raw, dict) else {}
+    if nested:
+        raw_flat = {**raw, "workload": {k: v for k, v in workload_raw.items() if k not in TRAFFIC_KEYS}}
+    else:
+        raw_flat = raw
+    values = {s: _read_section(raw_flat, s) for s in SECTIONS}
     defaults = SECTION_DEFAULTS
     cache = CacheSpec(**{**defaults["cache"], **values["cache"]})
     workload = WorkloadSpec(**{**defaults["workload"], **values["workload"]})
@@ -323,8 +347,14 @@ def parse_scenario(raw: Any) -> Scenario:
     if cache.capacity_tokens is not None and cache.capacity_tokens < cache.block_size:
         raise _fail("cache.capacity_tokens", cache.capacity_tokens,
                     f"at least one block (>= cache.block_size = {cache.block_size})")
-    if workload.turns_dist == "fixed" and not float(workload.turns_mean).is_integer():
-        raise _fail("workload.turns_mean", workload.turns_mean, 'an integer when workload.turns_dist is "fixed"')
+    if nested:
+        traffic = _classes(nested, values["workload"])
+    else:
+        if workload.turns_dist == "fixed" and not float(workload.turns_mean).is_integer():
+            raise _fail("workload.turns_mean", workload.turns_mean, 'an integer when workload.turns_dist is "fixed"')
+        traffic = single_class(workload.arrival_rate, workload.turns_mean, workload.turns_dist, workload.think_time_s,
+                               workload.think_dist, workload.user_tokens, workload.output_tokens,
+                               workload.system_prompt_tokens)
     direct = cache.capacity_tokens is not None
     model_values = values["model"]
     explicit_arch = any(k in model_values for k in ("num_layers", "num_kv_heads", "head_dim"))
@@ -337,7 +367,26 @@ def parse_scenario(raw: Any) -> Scenario:
         # a model runs on some GPU: the default one sizes its latency when none is given
         hardware = _hardware(values["hardware"])
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
-    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy)
+    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic)
+
+
+TRAFFIC_KEYS = ("classes", "prefixes")
+# version-1 fields and where each lives in a class
+PER_CLASS = {"turns_mean": "turns", "turns_dist": "turns", "think_time_s": "think_time_s",
+             "think_dist": "think_time_s", "user_tokens": "user_tokens", "output_tokens": "output_tokens",
+             "system_prompt_tokens": "prefix (a group in workload.prefixes)"}
+
+
+def _classes(nested: dict, flat: dict) -> TrafficSpec:
+    """The classes of a workload that has them; its version-1 per-conversation fields are refused."""
+    if "classes" not in nested:
+        raise ValueError("workload.prefixes: needs workload.classes (each class names the groups its prompts "
+                         "start with)")
+    for key in flat:
+        if key in PER_CLASS:
+            raise ValueError(f"workload.{key}: not allowed with workload.classes; set it per class "
+                             f"(workload.classes.<i>.{PER_CLASS[key]})")
+    return parse_traffic(nested, flat.get("arrival_rate"))
 
 
 def normalized(s: Scenario) -> dict:
@@ -349,6 +398,8 @@ def normalized(s: Scenario) -> dict:
             continue
         out[name] = {f.name: getattr(spec, f.name) for f in dc_fields(spec)
                      if getattr(spec, f.name) is not None}
+    if s.multi_class:
+        out["workload"] = s.traffic.to_json()
     if s.tiers:
         out["tiers"] = [{f.name: getattr(t, f.name) for f in dc_fields(t) if getattr(t, f.name) is not None}
                         for t in s.tiers]

@@ -177,6 +177,12 @@ FIELDS: tuple[Field, ...] = (
        "lru: least recently used block goes first (vLLM, SGLang default); fifo and lfu: simulation only.",
        "lru：最近最少使用的块先被淘汰（vLLM、SGLang 默认）；fifo 与 lfu 仅支持仿真。",
        choices=("lru", "fifo", "lfu")),
+    _f("cache.admission", "enum", "engine", "admit", "", "What enters the cache", "进入缓存的内容",
+       "engine: the full blocks of prompt and output when a request finishes (vLLM, SGLang); trace_replay: "
+       "every block id of the prompt, its partial last one too, and no output, as replaying a trace does "
+       "(traces name no output blocks).",
+       "engine：请求结束时提示与输出的满块（vLLM、SGLang）；trace_replay：提示的每个块 ID（含最后的不满块），"
+       "不含输出，与回放 trace 时相同（trace 不记录输出块）。", choices=("engine", "trace_replay")),
     # --- workload ------------------------------------------------------------------------------
     _f("workload.arrival_rate", "float", 1.0, "rate", "conv/s", "Conversation arrival rate",
        "会话到达率", "New conversations per second (Poisson).", "每秒新开始的会话数（泊松到达）。",

@@ -7,17 +7,49 @@ from typing import Any
 
 from .evaluate import hit_rates, predict_scenario
 from .memory import InfeasibleMemory, memory_for_capacity_gib
-from .scenario import Scenario, get_path, normalized, parse_scenario, set_path
+from .resolve import traffic_of
+from .scenario import Scenario, get_path, normalized, parse_scenario
 from .schema import FIELDS_BY_PATH
-from .workload import build_traffic
+from .traffic.distributions import scale_turns
 
 SWEEP_PATHS = ("workload.arrival_rate", "workload.think_time_s", "workload.turns_mean",
                "workload.user_tokens", "workload.output_tokens", "workload.system_prompt_tokens")
+# With classes, a traffic field stands for every class's law of it (or every prefix group's tokens),
+# its value for their mean over conversations; moving it scales them all by the same factor.
+CLASS_LAWS = {"workload.think_time_s": "think", "workload.turns_mean": "turns", "workload.user_tokens": "user",
+              "workload.output_tokens": "output"}
 
 
 def current_value(s: Scenario, path: str) -> Any:
-    """A field's effective value: the normalized scenario's (presets and defaults resolved)."""
+    """A field's effective value: the normalized scenario's (presets and defaults resolved); with
+    classes, a traffic field's mean over conversations."""
+    if s.multi_class and (path in CLASS_LAWS or path == "workload.system_prompt_tokens"):
+        spec = s.traffic
+        if path == "workload.system_prompt_tokens":
+            return sum(c.share * spec.prefix_tokens(c) for c in spec.classes)
+        return sum(c.share * getattr(c, CLASS_LAWS[path]).mean for c in spec.classes)
+    if path == "workload.arrival_rate":
+        return s.traffic.arrival_rate
     return get_path(normalized(s), path)
+
+
+def with_value(s: Scenario, path: str, value: Any) -> Scenario:
+    """The scenario with one field at `value` (with classes, a traffic field scales every class's law)."""
+    if not (s.multi_class and (path in CLASS_LAWS or path == "workload.system_prompt_tokens")):
+        return s.with_value(path, value)
+    base = current_value(s, path)
+    factor = value / base if base else 0.0
+    workload = normalized(s)["workload"]
+    if path == "workload.system_prompt_tokens":
+        workload["prefixes"] = [{**g, "tokens": max(1, round(g["tokens"] * factor))} for g in workload["prefixes"]]
+    else:
+        key = CLASS_LAWS[path]
+        for raw, cls in zip(workload["classes"], s.traffic.classes):
+            law = getattr(cls, key)
+            scaled = scale_turns(law, factor) if key == "turns" else law.scaled(factor)
+            raw[{"think": "think_time_s", "turns": "turns", "user": "user_tokens", "output": "output_tokens"}[key]] \
+                = scaled.to_json()
+    return parse_scenario({**s.raw, "workload": workload})
 
 
 def fit_value(path: str, value: float, s: Scenario) -> float | int:
@@ -30,7 +62,7 @@ def fit_value(path: str, value: float, s: Scenario) -> float | int:
         value = max(value, floor)
     if path == "cache.capacity_tokens":  # at least one block, as parse_scenario requires
         value = max(value, s.cache.block_size)
-    if path == "workload.turns_mean" and s.workload.turns_dist == "fixed":
+    if path == "workload.turns_mean" and not s.multi_class and s.workload.turns_dist == "fixed":
         return max(1, round(value))
     if f.kind == "int":
         return max(int(math.ceil(f.minimum or 0)), round(value))
@@ -67,7 +99,7 @@ def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int
             continue
         seen.add(fitted)
         try:
-            row = _metrics(s.with_value(path, fitted))
+            row = _metrics(with_value(s, path, fitted))
         except InfeasibleMemory:
             continue
         out.append({"value": fitted, **row})
@@ -93,10 +125,10 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
             continue
         lo, hi = fit_value(path, value * (1 - swing), s), fit_value(path, value * (1 + swing), s)
         try:
-            low = _metrics(s.with_value(path, lo))
+            low = _metrics(with_value(s, path, lo))
         except InfeasibleMemory:
             low = {"token_hit_rate": 0.0, "overloaded": False}  # no room for the KV at all
-        high = _metrics(s.with_value(path, hi))
+        high = _metrics(with_value(s, path, hi))
         f = FIELDS_BY_PATH[path]
         bars.append({"path": path, "label_en": f.label_en, "label_zh": f.label_zh, "value": value,
                      "low_value": lo, "high_value": hi,
@@ -137,9 +169,7 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
             lo = mid
     memory = None
     if s.model is not None and s.hardware is not None:
-        traffic = build_traffic(s.workload, b)
-        context = traffic.mean_prompt_tokens
-        memory = memory_for_capacity_gib(s.model, s.hardware, hi, context)
+        memory = memory_for_capacity_gib(s.model, s.hardware, hi, traffic_of(s).mean_prompt_tokens)
     return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
 
 

@@ -1,14 +1,16 @@
-"""Discrete-event simulation of a scenario's chat traffic against the block cache.
+"""Discrete-event simulation of a scenario's traffic against the block cache.
 
-Seeded and reproducible. Conversations arrive as a Poisson process; each request looks up its
-prompt's full blocks, then admits its whole sequence (prompt + output) tail first. Measurement
+Seeded and reproducible. The requests come from traffic.generate (the same generator writes
+synthetic traces, so a simulation and a generated trace with one seed are the same traffic). Each
+request looks up its prompt's blocks, then admits what the engine caches, tail first. Measurement
 starts once the conversations that hold 99% of the idle blocks have had time to reach their length
 (long conversations hold most of the cache, so a shorter warm-up measures a cache that is still
-filling) and stops at the end of the arrival window; the drain is never measured. Confidence intervals come from batch means.
-With affinity routing, replicas are independent and alike, so one replica is simulated at its
-share of the load; other routings simulate every replica at the whole load, each request sent
-where the router says. Tiers below the GPU are simulated as LRUs of each level's cumulative size
-fed the same requests (exact: see cache.TieredLRU); the GPU level is what running requests leave.
+filling) and stops at the end of the arrival window; the drain is never measured. Confidence
+intervals come from batch means. With affinity routing, replicas are independent and alike, so one
+replica is simulated at its share of the load; other routings simulate every replica at the whole
+load, each request sent where the router says. Tiers below the GPU are simulated as LRUs of each
+level's cumulative size fed the same requests (exact: see cache.TieredLRU); the GPU level is what
+running requests leave.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections import OrderedDict
 from dataclasses import dataclass
 
-from .cache import BlockCache, TieredLRU, make_cache
-from .evaluate import replica_capacity, replica_prediction
+from .cache import RunLRU, TieredLRU, make_cache
+from .evaluate import replica_prediction
+from .resolve import Resolved, resolve
 from .scenario import Scenario
-from .workload import Traffic, build_traffic
+from .traffic.distributions import Fixed
+from .traffic.generate import Request, TrafficGenerator
 
 MAX_TOUCHES = 10**8
 MAX_ROUTED_REPLICAS = 256
@@ -31,6 +34,8 @@ MIN_BATCHES, MAX_BATCHES = 5, 20
 # Student t 97.5% quantiles by degrees of freedom (batches - 1)
 T_975 = {4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179,
          13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093}
+RUN_COST = 10   # one run touched costs about what ten blocks touched cost the block engine
+SLOTS = 7   # per batch: prompt tokens, hit tokens, requests, full hits, history blocks, history hits, fill
 
 
 @dataclass(frozen=True)
@@ -48,12 +53,10 @@ class SimulationPlan:
     batches: int                       # batch means for the interval, each about a conversation long
 
 
-def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | None = None) -> SimulationPlan:
+def plan_simulation(r: Resolved, requests: int | None = None, window_s: float | None = None,
+                    block_engine: bool = False) -> SimulationPlan:
     """Warm-up and measurement windows for a scenario; refuses runs over MAX_TOUCHES block touches."""
-    w = s.workload
-    b = s.cache.block_size
-    traffic = build_traffic(w, b)
-    cap = replica_capacity(s, traffic)
+    s, traffic, cap = r.scenario, r.traffic, r.capacity
     if s.tiers and s.cache.policy != "lru":
         raise ValueError(f'cache.policy: "{s.cache.policy}" is not allowed with tiers; expected "lru" '
                          f"(tiers are simulated as LRU levels)")
@@ -62,139 +65,83 @@ def plan_simulation(s: Scenario, requests: int | None = None, window_s: float | 
         raise ValueError(f"cluster.replicas: {s.cluster.replicas} is not allowed with routing "
                          f'"{s.cluster.routing}"; expected at most {MAX_ROUTED_REPLICAS} to simulate every replica')
     replicas = s.cluster.replicas if routed else 1
-    rate = w.arrival_rate if routed else w.arrival_rate / s.cluster.replicas
+    rate = r.replica_rate
     request_rate = rate * traffic.mean_turns
     if window_s is None:
         window_s = (requests or DEFAULT_REQUESTS) / request_rate
-    long_turns = _turns_holding_most_blocks(traffic)
-    spread = 0.0 if w.think_dist == "fixed" else 3.0 * math.sqrt(long_turns)
     # the prediction's T only sizes the warm-up
-    t_char = replica_prediction(s, cap.levels[-1]).characteristic_time_s
-    warmup = (long_turns + spread) * w.think_time_s + (3.0 * t_char if math.isfinite(t_char) else 0.0) + 10.0
+    t_char = replica_prediction(r, cap.levels[-1]).characteristic_time_s
+    settle = 3.0 * t_char if math.isfinite(t_char) else 0.0
+    warmup = correlation = 0.0
+    for ct in traffic.classes:
+        long_turns = ct.table.turns_holding()
+        spread = 0.0 if isinstance(ct.think, Fixed) else 3.0 * math.sqrt(long_turns)
+        warmup = max(warmup, (long_turns + spread) * ct.think.mean)
+        correlation = max(correlation, (ct.table.mean_turns - 1.0) * ct.think.mean)
+    warmup += settle + 10.0
     total_requests = request_rate * (warmup + window_s)
-    blocks_per_request = sum(t.p_reach * (t.private_blocks + traffic.shared_blocks) for t in traffic.turns) / traffic.mean_turns
+    blocks_per_request = sum(
+        ct.share * sum(reach * (sum(ms) / len(ms) + ct.shared_blocks) for (reach, _), ms in
+                       zip(ct.table.reach, ct.table.touched))
+        for ct in traffic.classes) / traffic.mean_turns
     # admits during warm-up; lookups and admits while measuring
     touches = request_rate * (warmup + 2.0 * window_s) * max(blocks_per_request, 1.0)
-    if touches > MAX_TOUCHES:
+    # the run engine's work is per run of blocks, the block engine's per block
+    runs = total_requests * (2 + max(len(ct.levels) for ct in traffic.classes)) * len(cap.levels)
+    work = touches if block_engine or s.cache.policy != "lru" else runs * RUN_COST
+    if work > MAX_TOUCHES:
         raise ValueError(
-            f"simulation: about {touches:,.0f} block touches exceed the limit of {MAX_TOUCHES:,}; "
+            f"simulation: about {work:,.0f} block touches exceed the limit of {MAX_TOUCHES:,}; "
             f"ask for fewer requests or a shorter duration, or a larger cache.block_size")
     # Requests of one conversation, and the cache state, stay correlated for about a conversation's
     # life plus T: batches at least that long keep the interval honest.
-    correlation_s = (traffic.mean_turns - 1.0) * w.think_time_s + (t_char if math.isfinite(t_char) else 0.0)
+    correlation_s = correlation + (t_char if math.isfinite(t_char) else 0.0)
     batches = int(min(MAX_BATCHES, max(MIN_BATCHES, window_s // max(correlation_s, 1e-9))))
     return SimulationPlan(warmup, window_s, rate, cap.gpu_blocks, cap.levels, replicas, total_requests, touches,
                           batches)
 
 
-def _turns_holding_most_blocks(traffic: Traffic, share: float = 0.99) -> int:
-    """Turn index j* such that turns up to j* hold `share` of the blocks conversations keep idle."""
-    weights = [t.p_reach * max(t.private_blocks, 1) for t in traffic.turns]
-    total = sum(weights)
-    acc = 0.0
-    for j, wgt in enumerate(weights, start=1):
-        acc += wgt
-        if acc >= share * total:
-            return j
-    return len(weights)
+class RunLevels:
+    """One RunLRU per level (GPU, GPU + tiers below): by LRU inclusion, what a tiered cache finds."""
 
-
-class ConversationBlocks:
-    """A request's blocks in the shared block engine: the system prompt's, then the conversation's own."""
-
-    def __init__(self, cache: BlockCache | TieredLRU, shared: int):
-        self.cache = cache
-        self.capacity = cache.capacity
-        self.shared = list(range(shared))
-
-    def __len__(self) -> int:
-        return len(self.cache)
-
-    def _blocks(self, conv: int, count: int) -> list[int]:
-        s = len(self.shared)
-        base = conv << 32  # above every shared id
-        return self.shared + list(range(base + s, base + count)) if count > s else self.shared[:count]
-
-    def lookup(self, conv: int, reusable: int) -> int:
-        """Leading cached blocks among the first `reusable` of the conversation's prompt."""
-        return self.cache.cached_prefix(self._blocks(conv, reusable))
-
-    def lookup_levels(self, conv: int, reusable: int) -> list[int]:
-        """Leading cached blocks found within each level (GPU, GPU + next tier, ...): cumulative."""
-        blocks = self._blocks(conv, reusable)
-        if not isinstance(self.cache, TieredLRU):
-            return [self.cache.cached_prefix(blocks)]
-        counts = self.cache.prefix_by_tier(blocks)
-        return [sum(counts[:i + 1]) for i in range(len(counts))]
-
-    def admit(self, conv: int, full: int) -> None:
-        self.cache.admit(self._blocks(conv, full))
-
-
-class ConversationLRU:
-    """LRU over whole runs of blocks: exact for this traffic, and O(1) per request.
-
-    Every request touches the shared prompt and its conversation's blocks tail first, so after it
-    the stack reads: shared blocks, then this conversation's head to tail, then the others in the
-    order of their last turn, each still a head-first run (eviction only ever eats tails). The
-    stack is therefore a list of (conversation, cached run length); evicting eats the oldest run's
-    tail. tests/test_simulate.py checks it against the block engine, result for result.
-    """
-
-    def __init__(self, capacity: int, shared: int):
-        self.capacity = capacity
-        self.shared = shared
-        self.room = max(0, capacity - shared)
-        self.shared_cached = 0
-        self.runs: OrderedDict = OrderedDict()  # conversation -> cached private blocks, oldest first
-        self.private = 0
-
-    def __len__(self) -> int:
-        return self.shared_cached + self.private
-
-    def lookup(self, conv: int, reusable: int) -> int:
-        shared_hit = min(self.shared_cached, reusable)
-        if shared_hit < self.shared:
-            return shared_hit
-        return shared_hit + min(self.runs.get(conv, 0), reusable - self.shared)
-
-    def admit(self, conv: int, full: int) -> None:
-        runs = self.runs
-        self.shared_cached = min(self.shared, full, self.capacity)
-        self.private -= runs.pop(conv, 0)
-        count = min(max(full - self.shared, 0), self.room)
-        if count:
-            runs[conv] = count
-            self.private += count
-        excess = self.private - self.room
-        while excess > 0:
-            oldest, held = next(iter(runs.items()))
-            if held <= excess:
-                del runs[oldest]
-                self.private -= held
-                excess -= held
-            else:
-                runs[oldest] = held - excess
-                self.private -= excess
-                excess = 0
-
-
-class NestedLRU:
-    """One ConversationLRU per level (GPU, GPU + tiers below): by LRU inclusion, what a tiered cache finds."""
-
-    def __init__(self, levels: tuple[int, ...], shared: int):
-        self.levels = [ConversationLRU(c, shared) for c in levels]
+    def __init__(self, levels: tuple[int, ...]):
+        self.levels = [RunLRU(c) for c in levels]
         self.capacity = levels[0]
 
     def __len__(self) -> int:
         return len(self.levels[0])
 
-    def lookup_levels(self, conv: int, reusable: int) -> list[int]:
-        return [level.lookup(conv, reusable) for level in self.levels]
+    def lookup_levels(self, r: Request) -> list[int]:
+        # the kept blocks are in the run the conversation had before this request
+        run = (r.conv << 32) | (r.generation - 1 if r.diverged else r.generation)
+        return [level.lookup(r.nodes, run, r.kept, r.limit) for level in self.levels]
 
-    def admit(self, conv: int, full: int) -> None:
+    def admit(self, r: Request) -> None:
+        run = (r.conv << 32) | r.generation
+        previous = run - 1 if r.diverged else None
         for level in self.levels:
-            level.admit(conv, full)
+            level.admit(r.nodes, run, r.private, previous, r.kept)
+
+
+class BlockLevels:
+    """The block engine (cache.py) fed the requests' block ids: any policy, tiers block by block."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.capacity = cache.capacity
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def lookup_levels(self, r: Request) -> list[int]:
+        blocks = r.ids[:r.limit]
+        if not isinstance(self.cache, TieredLRU):
+            return [self.cache.cached_prefix(blocks)]
+        counts = self.cache.prefix_by_tier(blocks)
+        return [sum(counts[:i + 1]) for i in range(len(counts))]
+
+    def admit(self, r: Request) -> None:
+        self.cache.admit(r.admitted)
 
 
 class Router:
@@ -204,7 +151,7 @@ class Router:
         self.routing = routing
         self.replicas = replicas
         self.rng = rng
-        self.service_s = service_s  # (prompt tokens, cached tokens) -> seconds in flight; least_loaded
+        self.service_s = service_s  # (prompt tokens, cached tokens, output tokens) -> seconds in flight
         self.next = 0
         self.in_flight: list[list[float]] = [[] for _ in range(replicas)]
 
@@ -228,9 +175,9 @@ class Router:
         self.next = (start + best) % n
         return self.next
 
-    def served(self, replica: int, now: float, prompt: int, cached: int) -> None:
+    def served(self, replica: int, now: float, prompt: int, cached: int, output: int) -> None:
         if self.routing == "least_loaded" and self.service_s is not None:
-            heapq.heappush(self.in_flight[replica], now + self.service_s(prompt, cached))
+            heapq.heappush(self.in_flight[replica], now + self.service_s(prompt, cached, output))
 
 
 class Simulation:
@@ -240,32 +187,29 @@ class Simulation:
                  block_engine: bool = False):
         self.scenario = s
         self.seed = seed
-        self.plan = plan_simulation(s, requests, window_s)
-        self.traffic: Traffic = build_traffic(s.workload, s.cache.block_size)
-        levels, shared = self.plan.levels, self.traffic.shared_blocks
+        self.resolved = r = resolve(s)
+        self.plan = plan_simulation(r, requests, window_s, block_engine)
+        levels = self.plan.levels
+        blocks = block_engine or s.cache.policy != "lru"
         self.caches: list = []
         for _ in range(self.plan.replicas):
-            if s.cache.policy == "lru" and not block_engine:
-                self.caches.append(NestedLRU(levels, shared))
+            if not blocks:
+                self.caches.append(RunLevels(levels))
             elif len(levels) > 1:
-                self.caches.append(ConversationBlocks(TieredLRU(_tier_sizes(levels, s.tiers_policy),
-                                                                s.tiers_policy == "exclusive"), shared))
+                self.caches.append(BlockLevels(TieredLRU(_tier_sizes(levels, s.tiers_policy),
+                                                         s.tiers_policy == "exclusive")))
             else:
-                self.caches.append(ConversationBlocks(make_cache(s.cache.policy, levels[0]), shared))
-        self.rng = random.Random(seed)
-        self.router = Router(s.cluster.routing, self.plan.replicas, random.Random(seed + 1), _service_time(s, self.traffic))
+                self.caches.append(BlockLevels(make_cache(s.cache.policy, levels[0])))
+        self.router = Router(s.cluster.routing, self.plan.replicas, random.Random(seed + 1), _service_time(r))
         self.end = self.plan.warmup_s + self.plan.window_s
+        self.requests = TrafficGenerator(r.traffic, self.plan.replica_rate, seed, self.end, with_ids=blocks)
         self.now = 0.0
-        self.next_arrival = self.rng.expovariate(self.plan.replica_rate)
-        self.events: list = []  # (time, conversation, turn, turns in total)
-        self.conversations = 0
         self.touches = 0
         self.done = False
-        # per batch: prompt tokens, hit tokens, requests, full hits, history blocks, history hits, fill,
-        # then per level: hit tokens, full hits
-        self.batches = [[0.0] * (7 + 2 * len(levels)) for _ in range(self.plan.batches)]
-        w = s.workload
-        self._turns_p = 1.0 / w.turns_mean
+        classes = len(r.traffic.classes)
+        # per batch: SLOTS totals, then per level (hit tokens, full hits), then per class (prompt, hit, requests, full)
+        self.width = SLOTS + 2 * len(levels) + 4 * classes
+        self.batches = [[0.0] * self.width for _ in range(self.plan.batches)]
 
     @property
     def estimated_touches(self) -> float:
@@ -280,80 +224,59 @@ class Simulation:
     def progress(self) -> float:
         return min(1.0, self.now / self.end)
 
-    def _turns(self) -> int:
-        w = self.scenario.workload
-        if w.turns_dist == "fixed" or self._turns_p >= 1.0:
-            return int(w.turns_mean)
-        # geometric on {1, 2, ...} by inversion
-        u = 1.0 - self.rng.random()
-        return 1 + int(math.log(u) / math.log1p(-self._turns_p))
-
-    def _think(self) -> float:
-        w = self.scenario.workload
-        if w.think_dist == "fixed" or w.think_time_s == 0.0:
-            return w.think_time_s
-        return self.rng.expovariate(1.0 / w.think_time_s)
-
     def step(self, max_touches: int = 200_000) -> bool:
         """Advance by about `max_touches` block touches; True once the arrival window has ended."""
-        w = self.scenario.workload
         b = self.scenario.cache.block_size
-        s_tok, u, o = w.system_prompt_tokens, w.user_tokens, w.output_tokens
-        s_blocks = self.traffic.shared_blocks
         caches, router = self.caches, self.router
-        events = self.events
-        warm, end = self.plan.warmup_s, self.end
+        warm = self.plan.warmup_s
         batches = self.plan.batches
         batch_len = self.plan.window_s / batches
+        levels_base = SLOTS
+        class_base = SLOTS + 2 * len(self.plan.levels)
         budget = self.touches + max_touches
+        requests = self.requests
         while not self.done and self.touches < budget:
-            if self.next_arrival <= (events[0][0] if events else math.inf):
-                now = self.next_arrival
-                if now >= end:
-                    self.done = True
-                    break
-                self.conversations += 1
-                conv, turn, total = self.conversations, 1, self._turns()
-                self.next_arrival = now + self.rng.expovariate(self.plan.replica_rate)
-            else:
-                now, conv, turn, total = heapq.heappop(events)
-                if now >= end:
-                    self.done = True
-                    break
-            self.now = now
-            prompt = s_tok + (turn - 1) * (u + o) + u
-            full = (s_tok + turn * (u + o)) // b
-            replica = router.route(conv, now)
+            try:
+                r = next(requests)
+            except StopIteration:
+                self.done = True
+                break
+            now = self.now = r.time
+            replica = router.route(r.conv, now)
             cache = caches[replica]
             measured = now >= warm
-            found = cache.lookup_levels(conv, (prompt - 1) // b) if measured or router.service_s else None
+            found = cache.lookup_levels(r) if measured or router.service_s else None
             hits = found[-1] if found else 0
-            router.served(replica, now, prompt, found[0] * b if found else 0)
-            cache.admit(conv, full)
-            self.touches += hits + full
+            router.served(replica, now, r.prompt, found[0] * b if found else 0, r.output)
+            cache.admit(r)
+            self.touches += hits + r.shared + r.private
             if measured:
-                history = (s_tok + (turn - 1) * (u + o)) // b
+                history = r.shared + r.kept   # every block the prompt could find
                 row = self.batches[min(batches - 1, int((now - warm) / batch_len))]
-                row[0] += prompt
+                row[0] += r.prompt
                 row[1] += hits * b
                 row[2] += 1
-                if turn > 1:
-                    row[3] += hits >= history
-                    row[4] += history - s_blocks
-                    row[5] += max(0, min(hits, history) - s_blocks)
-                    for k, got in enumerate(found):
-                        row[8 + 2 * k] += got >= history
+                k = class_base + 4 * r.cls
+                row[k] += r.prompt
+                row[k + 1] += hits * b
+                row[k + 2] += 1
+                if r.turn > 1:
+                    whole = hits >= history
+                    row[3] += whole
+                    row[k + 3] += whole
+                    row[4] += r.kept
+                    row[5] += max(0, min(hits, history) - r.shared)
+                    for i, got in enumerate(found):
+                        row[levels_base + 1 + 2 * i] += got >= history
                 row[6] += len(cache) / cache.capacity
-                for k, got in enumerate(found):
-                    row[7 + 2 * k] += got * b
-            if turn < total:
-                heapq.heappush(events, (now + self._think(), conv, turn + 1, total))
+                for i, got in enumerate(found):
+                    row[levels_base + 2 * i] += got * b
         return self.done
 
     def result(self) -> dict:
         """Measured metrics with 95% batch-means confidence half-widths."""
         rows = [r for r in self.batches if r[2] > 0]
-        tot = [sum(r[i] for r in rows) for i in range(len(self.batches[0]))]
+        tot = [sum(r[i] for r in rows) for i in range(self.width)]
         if tot[2] == 0:
             raise ValueError("simulation: no request was measured; ask for more requests or a longer duration")
         token = tot[1] / tot[0]
@@ -363,8 +286,18 @@ class Simulation:
         scale = s.cluster.replicas if self.plan.replicas == 1 else 1
         window = self.plan.window_s
         names = ["gpu"] + [t.name for t in s.tiers]
-        level_tokens = [tot[7 + 2 * k] / tot[0] for k in range(len(names))]
-        level_requests = [tot[8 + 2 * k] / tot[2] for k in range(len(names))]
+        base = SLOTS
+        level_tokens = [tot[base + 2 * k] / tot[0] for k in range(len(names))]
+        level_requests = [tot[base + 1 + 2 * k] / tot[2] for k in range(len(names))]
+        class_base = SLOTS + 2 * len(names)
+        classes = []
+        for i, ct in enumerate(self.resolved.traffic.classes):
+            k = class_base + 4 * i
+            classes.append({"name": ct.name, "requests": int(tot[k + 2]),
+                            "token_hit_rate": tot[k + 1] / tot[k] if tot[k] else None,
+                            "request_hit_rate": tot[k + 3] / tot[k + 2] if tot[k + 2] else None,
+                            "token_hit_rate_ci": _half_width([r[k + 1] / r[k] for r in rows if r[k]]),
+                            "request_hit_rate_ci": _half_width([r[k + 3] / r[k + 2] for r in rows if r[k + 2]])})
         return {
             "token_hit_rate": token,
             "request_hit_rate": request,
@@ -372,8 +305,9 @@ class Simulation:
             "request_hit_rate_ci": _half_width([r[3] / r[2] for r in rows]),
             "tier_token_hit_rates": dict(zip(names, _steps(level_tokens))),
             "tier_request_hit_rates": dict(zip(names, _steps(level_requests))),
-            "gpu_token_hit_rate_ci": _half_width([r[7] / r[0] for r in rows]),
+            "gpu_token_hit_rate_ci": _half_width([r[base] / r[0] for r in rows]),
             "follow_up_block_hit_rate": tot[5] / tot[4] if tot[4] else 1.0,
+            "classes": classes,
             "derived_qps": tot[2] / window * scale,
             "prompt_tokens_per_s": tot[0] / window * scale,
             "cached_tokens_per_s": tot[1] / window * scale,
@@ -402,15 +336,15 @@ def _tier_sizes(levels: tuple[int, ...], policy: str) -> list[int]:
     return [levels[0]] + [b - a for a, b in zip(levels, levels[1:])]
 
 
-def _service_time(s: Scenario, traffic: Traffic):
+def _service_time(r: Resolved):
     """Seconds a request stays in flight (prefill of what the GPU misses, then decode), or None."""
-    if s.cluster.routing != "least_loaded":
+    if r.scenario.cluster.routing != "least_loaded":
         return None
-    cap = replica_capacity(s, traffic)
+    cap = r.capacity
     if cap.roof is None or cap.running is None:
         return None
-    roof, decode = cap.roof, s.workload.output_tokens * cap.running.decode_step_s
-    return lambda prompt, cached: roof.prefill_s(prompt - cached, cached) + decode
+    roof, step = cap.roof, cap.running.decode_step_s
+    return lambda prompt, cached, output: roof.prefill_s(prompt - cached, cached) + output * step
 
 
 def _half_width(values: list[float]) -> float:

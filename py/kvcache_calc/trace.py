@@ -1,4 +1,5 @@
-"""Request-trace readers: Mooncake/AIPerf JSONL, Qwen Bailian JSONL and a minimal CSV, plain or .gz.
+"""Request-trace readers: Mooncake/AIPerf JSONL (single requests and multi-turn sessions), Qwen Bailian
+JSONL and a minimal CSV, plain or .gz.
 
 Each reader streams its file line by line and yields `Request`s in file order; a malformed line
 is recorded in `Skipped` (with its line number) and left out. Block ids come out prefix-chained:
@@ -34,6 +35,7 @@ class Request:
     chat_id: int | None = None
     parent_chat_id: int | None = None
     turn: int | None = None
+    session: object = None       # AIPerf multi-turn: the session the request is a turn of
 
 
 @dataclass
@@ -124,9 +126,83 @@ def _object(line: str) -> dict:
     return obj
 
 
-def _mooncake(obj: dict, number: int) -> Request:
-    return Request(_time(obj) / 1000.0, _int(obj, "input_length", 1), _int(obj, "output_length"),
-                   _ids(obj.get("hash_ids")), number)
+class FormatMismatch(ValueError):
+    """A line in another trace format than the file's: an error, not a skipped line."""
+
+
+FRESH_IDS = 1 << 48   # ids the readers make up (per-session blocks) start here, above any file's
+
+
+class MooncakeSessions:
+    """Mooncake/AIPerf lines: one request each, or, with `session_id`, the turns of a multi-turn session.
+
+    A session's first line needs `timestamp` (ms); later lines give `delay` (ms after the turn before,
+    whose response time the trace does not hold) or their own `timestamp`. AIPerf replays a session
+    by sending each turn's history, the live responses and the new input (`input_length` and
+    `hash_ids` describe only the new part), so turn k's prompt is every earlier input and output plus
+    its own input. Its blocks: the first turn's own ids where they are whole blocks (shared prefixes
+    keep their ids across sessions), the blocks of the turn before where this prompt repeats them
+    whole, and new ids from there on.
+    """
+
+    def __init__(self) -> None:
+        self.sessions: dict = {}     # session id -> (time s, prompt tokens, output tokens, block ids)
+        self.turns: dict = {}
+        self.fresh = FRESH_IDS
+
+    def parse(self, obj: dict, number: int) -> Request:
+        if "chat_id" in obj:
+            raise FormatMismatch(f"line {number}: has chat_id (Qwen Bailian format) in a Mooncake/AIPerf "
+                                 "trace; a trace holds one format")
+        session = obj.get("session_id")
+        if session is None:
+            if "delay" in obj:
+                raise BadLine("delay: only allowed with session_id (a turn of a multi-turn session)")
+            return Request(_time(obj) / 1000.0, _int(obj, "input_length", 1), _int(obj, "output_length"),
+                           _ids(obj.get("hash_ids")), number)
+        if not isinstance(session, (str, int)) or isinstance(session, bool):
+            raise BadLine(f"session_id: {session!r} is not allowed; expected a string or an integer")
+        new_tokens = _int(obj, "input_length", 1)
+        output = _int(obj, "output_length")
+        ids = _ids(obj.get("hash_ids")) if "hash_ids" in obj else None
+        before = self.sessions.get(session)
+        if before is None:
+            if "timestamp" not in obj:
+                raise BadLine(f"timestamp: missing on the first turn of session {session!r}; expected ms >= 0")
+            time_s = _time(obj) / 1000.0
+            prompt = new_tokens
+            full = prompt // self.block_size
+            if ids is None:
+                raise BadLine("hash_ids: missing on the first turn of a session; expected a non-empty list")
+            blocks = list(ids[:full])
+            blocks += [self._fresh() for _ in range(-(-prompt // self.block_size) - len(blocks))]
+        else:
+            last_time, last_prompt, last_output, last_blocks = before
+            if "timestamp" in obj:
+                time_s = _time(obj) / 1000.0
+            else:
+                time_s = last_time + _delay(obj) / 1000.0
+            prompt = last_prompt + last_output + new_tokens
+            kept = last_prompt // self.block_size   # the turn before's whole blocks repeat
+            blocks = last_blocks[:kept] + [self._fresh() for _ in range(-(-prompt // self.block_size) - kept)]
+        self.sessions[session] = (time_s, prompt, output, blocks)
+        self.turns[session] = turn = self.turns.get(session, 0) + 1
+        return Request(time_s, prompt, output, blocks, number, turn=turn, session=session)
+
+    block_size = 512
+
+    def _fresh(self) -> int:
+        self.fresh += 1
+        return self.fresh
+
+
+def _delay(obj: dict) -> float:
+    value = obj.get("delay")
+    if value is None:
+        raise BadLine("delay: missing on a later turn of a session (or give its timestamp); expected ms >= 0")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise BadLine(f"delay: {value!r} is not allowed; expected a number of ms >= 0")
+    return float(value)
 
 
 class BailianChain:
@@ -148,6 +224,9 @@ class BailianChain:
 
 def _bailian(chain: BailianChain) -> Callable[[dict, int], Request]:
     def parse(obj: dict, number: int) -> Request:
+        if "chat_id" not in obj and ("hash_ids" in obj or "session_id" in obj):
+            raise FormatMismatch(f"line {number}: has no chat_id (Mooncake/AIPerf format) in a Qwen Bailian "
+                                 "trace; a trace holds one format")
         chat, parent = _int(obj, "chat_id"), _int(obj, "parent_chat_id", -1)
         turn = _int(obj, "turn", 1)
         t, n_in, n_out = _time(obj), _int(obj, "input_length", 1), _int(obj, "output_length")
@@ -216,7 +295,8 @@ class TraceFile:
             raise ValueError(f'format: "{self.fmt}" is not allowed; expected one of '
                              + ", ".join(f'"{f}"' for f in FORMATS))
         if self.block_size is None:
-            self.block_size = DEFAULT_BLOCK_SIZE[self.fmt]
+            self.block_size = infer_block_size(self.path, DEFAULT_BLOCK_SIZE[self.fmt]) \
+                if self.fmt != "csv" else DEFAULT_BLOCK_SIZE[self.fmt]
         if isinstance(self.block_size, bool) or not isinstance(self.block_size, int) \
                 or not 1 <= self.block_size <= 1 << 20:
             raise ValueError(f"block_size: {self.block_size!r} is not allowed; "
@@ -230,10 +310,47 @@ class TraceFile:
                 if self.fmt == "csv":
                     yield from _csv(f, self.skipped)
                 else:
-                    parse = _bailian(BailianChain()) if self.fmt == "bailian" else _mooncake
+                    if self.fmt == "bailian":
+                        parse = _bailian(BailianChain())
+                    else:
+                        sessions = MooncakeSessions()
+                        sessions.block_size = self.block_size
+                        parse = sessions.parse
                     yield from _jsonl(f, parse, self.skipped)
+            except FormatMismatch as exc:
+                raise ValueError(f"trace: {exc}") from None
             except (OSError, EOFError, UnicodeDecodeError) as exc:
                 raise ValueError(f"trace: cannot read {self.path!r}: {exc}") from None
+
+
+def infer_block_size(path: str, default: int, lines: int = 2000) -> int:
+    """The block size the ids were made with, from the first lines: a prompt of n ids holds more than
+    (n - 1) b and at most n b tokens. The format's default when it fits (or nothing can be told),
+    else the largest power of two that fits, else the smallest size that does."""
+    lo, hi = 1, 1 << 20
+    with open_text(path) as f:
+        try:
+            for _, line in zip(range(lines), f):
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(obj, dict):
+                    continue
+                ids, tokens = obj.get("hash_ids"), obj.get("input_length")
+                if not isinstance(ids, list) or not ids or isinstance(tokens, bool) or not isinstance(tokens, int) \
+                        or tokens < 1:
+                    continue
+                n = len(ids)
+                lo = max(lo, -(-tokens // n))
+                if n > 1:
+                    hi = min(hi, (tokens - 1) // (n - 1))
+        except (OSError, EOFError, UnicodeDecodeError):
+            return default
+    if lo > hi or lo <= default <= hi:
+        return default
+    powers = [1 << k for k in range(21) if lo <= 1 << k <= hi]
+    return powers[-1] if powers else lo
 
 
 class Unsorted(Exception):
