@@ -254,7 +254,7 @@ class LruModel:
     def _parts(self, t: float) -> tuple:
         """For a window of t: per class (k0..k3) of its conversations' blocks, prefix nodes included;
         per class and profile the node blocks one conversation carries; per kind R, its conversations'
-        window measure; per class E[min(Z, t)].
+        window measure; per class its window sums (_window_sums).
 
         A node of popularity π is touched within t by a Poisson(μ = π R) number of conversations and
         counts k blocks if any: each of them carries k (1 - e^-μ) / μ of it, which keeps the mean exact
@@ -266,24 +266,24 @@ class LruModel:
         if hit is not None:
             return hit
         tr = self.traffic
-        means = [ct.think.mean_min(t) for ct in tr.classes]
+        sums = self._window_sums(t)
         reaches = []
         for members in tr.kind_classes:
             reach = 0.0
             for i in members:
-                reach += self.lam[i] * (self.follow_weight[i] * means[i] + t)
+                reach += self.lam[i] * sums[i][0]
             reaches.append(reach)
         classes, carried = [], []
-        for ct, lam, held, (idle, done, dead), marked in zip(tr.classes, self.lam, means, self.sums, self.marked):
-            gone = t - held
+        for ct, lam, (_, any_turn, s0, s1, s2, s3, d1, d2, d3), marked in zip(tr.classes, self.lam, sums,
+                                                                              self.marked):
             marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
                      for pop in self.profile_pops[ct.index]] if marked else []
             carried.append(marks)
-            k1 = held * idle[1] + t * done[1] + gone * dead[1]
-            k2 = held * idle[2] + t * done[2] + gone * dead[2]
-            k3 = held * idle[3] + t * done[3] + gone * dead[3]
+            k1 = s1 + d1
+            k2 = s2 + d2
+            k3 = s3 + d3
             if not marks:
-                classes.append((lam * (held * idle[0] + t * done[0]), lam * k1, lam * k2, lam * k3))
+                classes.append((lam * s0, lam * k1, lam * k2, lam * k3))
                 continue
             a1 = a2 = a3 = 0.0  # E[A^r] over the profiles
             for profile, a in zip(ct.profiles, marks):
@@ -291,21 +291,34 @@ class LruModel:
                 a2 += profile.weight * a * a
                 a3 += profile.weight * a * a * a
             # every turn touches the nodes: (m + A)^r over the turns, m = 0 included
-            any_turn = held * self.follow_weight[ct.index] + t * self.done_all[ct.index]
             k1 += a1 * any_turn
-            k2 += 2.0 * a1 * (held * idle[1] + t * done[1]) + a2 * any_turn
-            k3 += 3.0 * a1 * (held * idle[2] + t * done[2]) + 3.0 * a2 * (held * idle[1] + t * done[1]) \
-                + a3 * any_turn
+            k2 += 2.0 * a1 * s1 + a2 * any_turn
+            k3 += 3.0 * a1 * s2 + 3.0 * a2 * s1 + a3 * any_turn
             classes.append((lam * any_turn, lam * k1, lam * k2, lam * k3))
-        out = (classes, carried, reaches, means)
+        out = (classes, carried, reaches, sums)
         if len(self._cache) < 4096:
             self._cache[t] = out
+        return out
+
+    def _window_sums(self, t: float) -> list[tuple]:
+        """Per class, over one conversation and a window of t: (its visits' window measure; the measure of
+        its latest turn, over turns with any blocks and over turns holding private blocks; Σ measure x m^r
+        for r = 1..3; dead blocks' Σ measure x d^r). A turn with a follow-up counts while its gap lasts,
+        the last turn for the whole window, dead blocks while both turns are in it."""
+        out = []
+        for ct, (idle, done, dead), fw, done0 in zip(self.traffic.classes, self.sums, self.follow_weight,
+                                                      self.done_all):
+            held = ct.think.mean_min(t)
+            gone = t - held
+            out.append((fw * held + t, held * fw + t * done0, held * idle[0] + t * done[0],
+                        held * idle[1] + t * done[1], held * idle[2] + t * done[2], held * idle[3] + t * done[3],
+                        gone * dead[1], gone * dead[2], gone * dead[3]))
         return out
 
     def _cumulants(self, t: float, view: View) -> tuple[float, float, float, float, float]:
         """(log P(D = 0 | no flush), κ1, κ2, κ3, expected flushes) of D(t) for a view: a conversation
         holding at least the view's room is a flush (it alone evicts everything below the room)."""
-        classes, carried, reaches, means = self._parts(t)
+        classes, carried, reaches, sums = self._parts(t)
         tr = self.traffic
         flushes = ()
         if not self.plain_che and any(big >= view.room for big in self.biggest):
@@ -340,14 +353,11 @@ class LruModel:
                 users = pop - (view.subtree_share if i in inside else 0.0)
                 if users <= 0.0:
                     continue
-                idle, done, _ = self.sums[i]
-                held = means[i]
-                any_turn = held * self.follow_weight[i] + t * self.done_all[i]
+                _, any_turn, _, s1, s2, _, _, _, _ = sums[i]
                 scale = self.lam[i] * users
                 k1 -= scale * carry * any_turn
-                k2 -= scale * (2.0 * carry * (held * idle[1] + t * done[1]) + carry * carry * any_turn)
-                k3 -= scale * (3.0 * carry * (held * idle[2] + t * done[2])
-                               + 3.0 * carry * carry * (held * idle[1] + t * done[1]) + carry ** 3 * any_turn)
+                k2 -= scale * (2.0 * carry * s1 + carry * carry * any_turn)
+                k3 -= scale * (3.0 * carry * s2 + 3.0 * carry * carry * s1 + carry ** 3 * any_turn)
         return -k0, k1, k2, k3, max(flush, 0.0)
 
     def _split(self, t: float, room: float) -> tuple[list, list[float]]:
@@ -357,9 +367,10 @@ class LruModel:
         hit = self._split_cache.get(key)
         if hit is not None:
             return hit
-        classes, carried, _, means = self._parts(t)
+        classes, carried, _, _ = self._parts(t)
         flushes = [0.0] * len(classes)
-        parts = [self._below(i, t, means[i], carried[i], room, flushes) if big >= room else part
+        parts = [self._below(i, t, self.traffic.classes[i].think.mean_min(t), carried[i], room, flushes)
+                 if big >= room else part
                  for i, (part, big) in enumerate(zip(classes, self.biggest))]
         out = (parts, flushes)
         if len(self._split_cache) < 8192:
@@ -454,9 +465,17 @@ class LruModel:
             full += weight * fu
         return blocks, full
 
+    def _own_gaps(self, ct: ClassTraffic, t_char: float) -> list[tuple[float, float]]:
+        """(weight, age) nodes of the time since a follow-up's own last touch of its blocks here."""
+        return ct.think.nodes(t_char)
+
+    def _private(self, ci: int, view: View, t_char: float, nodes: list[tuple[float, float]]) -> tuple[float, float]:
+        """(history blocks hit, requests fully hit) of class ci's follow-ups in one view."""
+        return self._history(ci, view, nodes)
+
     def _age_grid(self, t_chars: list[float], gap_nodes: list[list[tuple[float, float]]]) -> list[float]:
         """Ages at which shared nodes' hits are integrated: every gap node, and a geometric grid around T."""
-        points = {z for nodes in gap_nodes for _, z in nodes if z > 0.0}
+        points = {z for nodes in gap_nodes for _, z in nodes if 0.0 < z < math.inf}
         finite = [t for t in t_chars if math.isfinite(t) and t > 0.0]
         scale = points | set(finite)
         if not scale:
@@ -529,7 +548,7 @@ class LruModel:
         for ct, view in zip(tr.classes, self.views):
             t_char = self.characteristic_time(view)
             t_chars.append(t_char)
-            gap_nodes.append(ct.think.nodes(t_char))
+            gap_nodes.append(self._own_gaps(ct, t_char))
         needs_grid = any(not self._empty_view(View(self, ct, p, level)) for ct in tr.classes
                          for p in ct.profiles for level in range(len(ct.levels)))
         grid = self._age_grid(t_chars, gap_nodes) if needs_grid else []
@@ -543,7 +562,7 @@ class LruModel:
                 if view.room <= 0:
                     bl, fu = 0.0, 0.0
                 else:
-                    bl, fu = self._history(ci, view, nodes)
+                    bl, fu = self._private(ci, view, t_char, nodes)
                 blocks += profile.weight * bl
                 full += profile.weight * fu
                 whole = 1.0

@@ -20,10 +20,13 @@ from __future__ import annotations
 import math
 
 from bisect import bisect_right
+from functools import lru_cache
 
 from .analytic import ClassHits, LruModel, LruPrediction, _compress, _history_groups, _follow_up_sums
-from .traffic.distributions import GAUSS_NODES, Dist, Fixed, Geometric, _gauss_legendre, quantile_nodes, std_normal
+from .traffic.distributions import (GAUSS_NODES, Atoms, Dist, Exponential, Fixed, Gamma, Geometric, LogNormal,
+                                    _gauss_legendre, quantile_nodes, std_normal)
 from .traffic.resolved import Traffic
+from .traffic.turns import ClassTable
 
 MAX_LAGS = 5000
 # Gaps of two or more think times are smoother than one: half the nodes change results by < 0.05 points.
@@ -193,7 +196,7 @@ class BlindRoutingModel(LruModel):
 
     def _parts(self, t: float) -> tuple:
         # the only shared node is the prefix every request starts with: always above the others
-        return [tuple(self._moments(t))], [[]], [0.0] * len(self.traffic.kinds), [self.think.mean_min(t)]
+        return [tuple(self._moments(t))], [[]], [0.0] * len(self.traffic.kinds), None
 
     def _never_fills(self, view) -> bool:
         # copies a conversation never returns to stay: any private block eventually fills the cache
@@ -323,5 +326,212 @@ def textbook(traffic: Traffic) -> bool:
     if len(traffic.classes) != 1 or traffic.admission != "engine":
         return False
     ct = traffic.classes[0]
+    if not isinstance(ct.spec.think, (Exponential, Fixed)) or not isinstance(ct.spec.turns, (Geometric, Fixed)):
+        return False
     return ct.table.representatives == 1 and ct.spec.follow_ups == (("continue", 1.0),) \
         and all(traffic.spec.group(g).count == 1 for g in ct.spec.prefix) and len(ct.spec.prefix) <= 1
+
+
+MAX_GENERAL_LAGS = 64    # later returns to a replica count as never (their weight is (1 - p)^64)
+LAG_REPRESENTATIVES = 32  # of a class's representative conversations, for the copies' history sizes
+
+
+class LagSums:
+    """Sums of g think times of a class: Erlang for exponential gaps, exact for fixed and gamma ones, else a
+    lognormal of the same mean and variance (Fenton-Wilkinson: a sum of positive gaps is seldom near 0,
+    which a gamma of the same moments would not respect when the gaps vary a lot)."""
+
+    def __init__(self, think: Dist, lags: int):
+        self.think = think
+        self.lags = lags
+        self.exact = GapSums(think) if isinstance(think, (Exponential, Fixed)) or think.mean == 0.0 else None
+        mean, second = think.mean, think.moment(2)
+        self.mean, self.var = mean, max(second - mean * mean, 1e-12 * mean * mean)
+
+    def law(self, g: int) -> Dist:
+        """S_g's law (g = 1: the think time's own)."""
+        if g == 1:
+            return self.think
+        think = self.think
+        if isinstance(think, Fixed) or self.mean == 0.0:
+            return Fixed(g * self.mean)
+        if isinstance(think, Gamma):
+            return Gamma(g * think.mean_value, min(10_000.0, g * think.shape))
+        mean, var = g * self.mean, g * self.var
+        sigma2 = math.log1p(var / (mean * mean))
+        return LogNormal(mean / math.exp(0.5 * sigma2), min(5.0, math.sqrt(sigma2)))
+
+    def mean_min(self, t: float) -> list[float]:
+        """[E[min(S_g, t)] for g = 1..lags]."""
+        if self.exact is not None:
+            steps = self.exact.exceed(t, self.lags)
+            out, acc = [], 0.0
+            for step in steps:
+                acc += step
+                out.append(self.exact.mean * acc)
+            return out
+        return [self.think.mean_min(t)] + [self.law(g).mean_min(t) for g in range(2, self.lags + 1)]
+
+
+@lru_cache(maxsize=64)
+def lag_items(table: ClassTable, p: float) -> tuple:
+    """What a class's copies are on a replica a request reaches with probability p, cached per table:
+    (lag weights, Σ over turns of P(N >= j) x_j, per lag Σ P(N >= j + g) x_j, per lag the follow-ups'
+    (weight, blocks of the copy they share, whole history there) items, follow-ups never here before).
+
+    x_j: per turn the mean over representatives of 1, 1{m > 0}, m, m^2, m^3, d, d^2, d^3 (d: dead blocks).
+    A follow-up at turn k whose last visit here was turn k - g shares the least of n_(k-g) .. n_(k-1)
+    blocks with that copy (each turn keeps a prefix of the one before), and finds its whole history
+    there when that is n_(k-1) itself (a conversation that branches from one context; not one that grows).
+    """
+    k = table.representatives
+    reach = [r for r, _ in table.reach]
+    turns = len(reach)
+    lags = max(1, min(MAX_GENERAL_LAGS, turns - 1))
+    weights = [p * (1.0 - p) ** (g - 1) for g in range(1, lags + 1)]
+    per_turn = []
+    for ms, ns in zip(table.touched, table.reused):
+        row = [float(k), float(sum(1 for m in ms if m > 0))]
+        row += [float(sum(m ** r for m in ms)) for r in (1, 2, 3)]
+        row += [float(sum((m - n) ** r for m, n in zip(ms, ns) if m > n)) for r in (1, 2, 3)]
+        per_turn.append([x / k for x in row])
+    width = 8
+    total = [sum(reach[j] * per_turn[j][i] for j in range(turns)) for i in range(width)]
+    by_lag = [[w * sum(reach[j + g] * per_turn[j][i] for j in range(turns - g)) for i in range(width)]
+              for g, w in enumerate(weights, start=1)]
+    # per lag: {(blocks shared, whole history there): weight}; every `step`-th representative stands for
+    # `step` of them (they are strata in a Latin hypercube, so a regular subset is still stratified)
+    items: list[dict] = [{} for _ in weights]
+    lag_weight = [0.0] * lags
+    reused = table.reused
+    step = max(1, k // LAG_REPRESENTATIVES)
+    chosen = range(0, k, step)
+    scale = 1.0 / len(chosen)
+    live = [j for j in range(turns - 1) if reach[j + 1] > 1e-12]
+    for i in chosen:
+        for j in live:
+            share = reused[j][i]
+            for g in range(1, min(lags, turns - 1 - j) + 1):
+                last = reused[j + g - 1][i]
+                if last < share:
+                    share = last
+                weight = weights[g - 1] * reach[j + g] * scale
+                lag_weight[g - 1] += weight
+                if share > 0:
+                    key = (share, share >= last)
+                    bucket = items[g - 1]
+                    bucket[key] = bucket.get(key, 0.0) + weight
+    none = max(0.0, table.follow_up_weight - sum(lag_weight))
+    return weights, total, by_lag, items, lag_weight, none
+
+
+class LagTable:
+    """One class's lags on a replica: the cached lag items, with the follow-ups' groups for one room."""
+
+    def __init__(self, table: ClassTable, p: float, room: float, fixed_gap: bool):
+        self.weights, self.total, self.by_lag, _, self.lag_weight, self.none = lag_items(table, p)
+        self.lags = len(self.weights)
+        self.groups = lag_groups(table, p, room, fixed_gap)   # per lag: (whole history there, the rest)
+
+
+@lru_cache(maxsize=256)
+def lag_groups(table: ClassTable, p: float, room: float, fixed_gap: bool) -> tuple:
+    """Per lag, the follow-ups' copies compressed in groups split at the room (cached per room)."""
+    out = []
+    for g, lag in enumerate(lag_items(table, p)[3], start=1):
+        size = GROUPS_FIRST if g == 1 else LAG_GROUPS
+        pair = []
+        for whole in (True, False):
+            ordered = sorted((n, w) for (n, ok), w in lag.items() if ok == whole)
+            ordered = [(w, n) for n, w in ordered]
+            if fixed_gap and g == 1:
+                pair.append([(w, float(n)) for w, n in ordered])
+                continue
+            cut = bisect_right([n for _, n in ordered], room)
+            pair.append(_compress(ordered[:cut], size) + _compress(ordered[cut:], size))
+        out.append(tuple(pair))
+    return tuple(out)
+
+
+GROUPS_FIRST = 8
+
+
+class GeneralBlindModel(LruModel):
+    """One replica's LRU cache when each request picks one of `replicas` replicas regardless of its prefix,
+    for any traffic: a turn that lands here leaves a copy of the conversation's blocks that stays the newest
+    until the conversation's next visit here (a geometric number of turns later, or never), and a follow-up
+    finds the copy its last visit here left, after the sum of the think times since."""
+
+    def __init__(self, traffic: Traffic, capacity_blocks: int, arrival_rate: float, replicas: int):
+        super().__init__(traffic, capacity_blocks, arrival_rate)
+        self.p = 1.0 / replicas
+        self.biggest = [0] * len(traffic.classes)   # D counts copies here: no flush split
+        self.lag_tables = [LagTable(ct.table, self.p, room, isinstance(ct.think, (Fixed, Atoms)))
+                           for ct, room in zip(traffic.classes, self.rooms)]
+        self.lag_sums = [LagSums(ct.think, lt.lags) for ct, lt in zip(traffic.classes, self.lag_tables)]
+
+    def _window_sums(self, t: float) -> list[tuple]:
+        out = []
+        p = self.p
+        for lt, sums in zip(self.lag_tables, self.lag_sums):
+            m = sums.mean_min(t)
+            lat = [sum(a[i] * mg for a, mg in zip(lt.by_lag, m)) for i in range(8)]
+            rest = [lt.total[i] - sum(a[i] for a in lt.by_lag) for i in range(8)]
+            latest = [p * (lat[i] + t * rest[i]) for i in range(5)]
+            # dead blocks stay counted after the next visit here: t - E[min(L, t)] for the lags that come
+            dead = [p * sum(a[i] * (t - mg) for a, mg in zip(lt.by_lag, m)) for i in (5, 6, 7)]
+            out.append((latest[0], latest[0], latest[1], latest[2], latest[3], latest[4], *dead))
+        return out
+
+    def _never_fills(self, view) -> bool:
+        # copies a conversation never returns to stay: any private block eventually fills the cache
+        return all(lt.total[2] <= 0.0 for lt in self.lag_tables) and not self.traffic.kinds
+
+    def _own_gaps(self, ct, t_char: float) -> list[tuple[float, float]]:
+        """The age of a follow-up's own last touch here: the sum of the gaps back to its last visit, or none."""
+        lt, sums = self.lag_tables[ct.index], self.lag_sums[ct.index]
+        follow = ct.table.follow_up_weight
+        if follow <= 0:
+            return [(1.0, math.inf)]
+        out = []
+        for g, weight in enumerate(lt.lag_weight, start=1):
+            if weight > 1e-9 * follow:
+                law = sums.law(g)
+                nodes = law.nodes(t_char) if g == 1 else [(w, law.quantile(v)) for w, v in quantile_nodes(
+                    law.cdf(t_char) if math.isfinite(t_char) else 1.0, LAG_NODES)]
+                out.extend((weight / follow * w, z) for w, z in nodes)
+        if lt.none > 0:
+            out.append((lt.none / follow, math.inf))
+        return out
+
+    def _private(self, ci: int, view, t_char: float, nodes) -> tuple[float, float]:
+        lt, sums = self.lag_tables[ci], self.lag_sums[ci]
+        blocks = full = 0.0
+        for g, (whole, part) in enumerate(lt.groups, start=1):
+            if not whole and not part:
+                continue
+            law = sums.law(g)
+            if g == 1:
+                gaps = law.nodes(t_char)
+            else:
+                v_t = law.cdf(t_char) if math.isfinite(t_char) else 1.0
+                gaps = [(w, law.quantile(v)) for w, v in quantile_nodes(v_t, LAG_NODES)]
+            got = 0.0
+            for weight, z in gaps:
+                d = self.other_blocks(z, view)
+                bl, fu = d.history_hits(view.room, whole) if whole else (0.0, 0.0)
+                bl2, _ = d.history_hits(view.room, part) if part else (0.0, 0.0)
+                got += weight * (bl + bl2)
+                full += weight * fu
+            blocks += got
+            if g > 1 and got <= 1e-7 * max(blocks, 1e-300):
+                break
+        return blocks, full
+
+    def _occupancy(self, t_chars: list[float], main: int) -> tuple[float, float, float, float]:
+        c = float(self.c)
+        t = t_chars[main] if math.isfinite(t_chars[main]) else 1e15
+        copies = sum(k[1] for k in self._parts(t)[0])
+        shared = float(min(self.traffic.hot_shared_blocks, self.c))
+        scale = 1.0 / max(c, shared + copies)
+        return shared * scale, 0.0, copies * scale, 0.0

@@ -212,21 +212,24 @@ class RunLRU:
     the stack reads: its root node, the nodes below it, its conversation head to tail, then older
     runs, each still a head-first run (eviction only ever eats tails). The stack is therefore a list
     of (run, cached length), oldest first; evicting eats the oldest run's tail. A conversation whose
-    next prompt diverges from its cached sequence (a resend, a branch, a partial last block) starts
-    a new run with the blocks it keeps; the old run's blocks past them stay where they are, dead.
-    tests/test_simulate.py checks it against the block engine, result for result.
+    next prompt diverges from the copy cached here (a resend, a branch, a partial last block, or
+    turns served elsewhere meanwhile) starts a new run with the blocks it keeps; the old run's blocks
+    past them stay where they are, dead. tests/test_simulate.py checks it against the block engine,
+    result for result.
     """
 
     def __init__(self, capacity: int):
         self.capacity = capacity
         self.runs: OrderedDict = OrderedDict()   # run -> cached blocks (its head), oldest first
+        self.live: dict = {}                     # conversation -> the generation of its run here
         self.size = 0
 
     def __len__(self) -> int:
         return self.size
 
-    def lookup(self, nodes: Sequence, run: Hashable, kept: int, limit: int) -> int:
-        """Leading cached blocks of a prompt: its shared nodes', then up to `kept` of its run's."""
+    def lookup(self, nodes: Sequence, conv: int, common, limit: int) -> int:
+        """Leading cached blocks of a prompt: its shared nodes', then its conversation's, up to the
+        blocks it shares with the copy cached here (`common(generation)` of that copy)."""
         runs = self.runs
         found = 0
         for key, blocks in nodes:
@@ -234,28 +237,35 @@ class RunLRU:
             if cached < blocks:
                 return min(found + cached, limit)
             found += blocks
-        return min(found + min(runs.get(run, 0), kept), limit)
+        generation = self.live.get(conv)
+        if generation is None:
+            return min(found, limit)
+        return min(found + min(runs.get((conv, generation), 0), common(generation)), limit)
 
-    def admit(self, nodes: Sequence, run: Hashable, blocks: int, previous: Hashable | None = None,
-              kept: int = 0) -> None:
-        """Touch a request's runs tail first; `previous`: the run it diverged from after `kept` blocks."""
+    def admit(self, nodes: Sequence, conv: int, generation: int, blocks: int, common) -> None:
+        """Touch a request's runs tail first: its conversation's (generation `generation`, `blocks` long),
+        then its nodes, the root last."""
         runs = self.runs
-        if previous is not None:
-            cached = runs.get(previous, 0)
+        old = self.live.get(conv)
+        if old is not None and old != generation:
+            key = (conv, old)
+            cached = runs.get(key, 0)
             if cached:
-                dead = cached - min(cached, kept)   # the old run's tail past the kept blocks
+                dead = cached - min(cached, common(old))   # the copy's tail past what the new run keeps
                 if dead:
-                    runs[previous] = dead           # in place: those blocks keep their recency
+                    runs[key] = dead                       # in place: those blocks keep their recency
                 else:
-                    del runs[previous]
+                    del runs[key]
                 self.size -= cached - dead
-        self.size += blocks - runs.pop(run, 0)
+        key = (conv, generation)
+        self.live[conv] = generation
+        self.size += blocks - runs.pop(key, 0)
         if blocks:
-            runs[run] = blocks
-        for key, size in reversed(nodes):
-            self.size += size - runs.pop(key, 0)
+            runs[key] = blocks
+        for node, size in reversed(nodes):
+            self.size += size - runs.pop(node, 0)
             if size:
-                runs[key] = size
+                runs[node] = size
         excess = self.size - self.capacity
         while excess > 0:
             oldest, held = next(iter(runs.items()))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .analytic import ClassHits, LruModel, LruPrediction
-from .blind_routing import BlindRoutingModel
+from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .scenario import Scenario, normalized
 from .seed_formula import seed_hit_rate
@@ -30,7 +30,9 @@ def blind_prediction(spec: TrafficSpec, block_size: int, admission: str, blocks:
     """The model for one of `replicas` replicas that every conversation reaches (prefix-blind routing)."""
     from .traffic.resolved import build_traffic
 
-    return BlindRoutingModel(build_traffic(spec, block_size, admission), blocks, rate, replicas).predict()
+    traffic = build_traffic(spec, block_size, admission)
+    model = BlindRoutingModel if textbook(traffic) else GeneralBlindModel
+    return model(traffic, blocks, rate, replicas).predict()
 
 
 def replica_prediction(r: Resolved, blocks: int) -> LruPrediction:

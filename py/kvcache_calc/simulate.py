@@ -112,15 +112,11 @@ class RunLevels:
         return len(self.levels[0])
 
     def lookup_levels(self, r: Request) -> list[int]:
-        # the kept blocks are in the run the conversation had before this request
-        run = (r.conv << 32) | (r.generation - 1 if r.diverged else r.generation)
-        return [level.lookup(r.nodes, run, r.kept, r.limit) for level in self.levels]
+        return [level.lookup(r.nodes, r.conv, r.common, r.limit) for level in self.levels]
 
     def admit(self, r: Request) -> None:
-        run = (r.conv << 32) | r.generation
-        previous = run - 1 if r.diverged else None
         for level in self.levels:
-            level.admit(r.nodes, run, r.private, previous, r.kept)
+            level.admit(r.nodes, r.conv, r.generation, r.private, r.common)
 
 
 class BlockLevels:

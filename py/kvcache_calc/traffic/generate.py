@@ -40,8 +40,20 @@ class Request:
     diverged: bool               # the previous turn's blocks past `kept` are dead from now on
     limit: int                   # blocks a lookup may count from the start of the prompt
     generation: int              # the conversation's private run (a new one after a divergence)
+    cuts: list | None = None     # per generation g > 0: the private blocks it shares with generation g - 1
     ids: list | None = None      # the prompt's block ids, when asked for
     admitted: list | None = None  # and those it leaves in the cache (shared, then its own)
+
+    def common(self, generation: int) -> int:
+        """Private blocks of this prompt an older generation's sequence holds too (a copy another
+        replica kept): the least of the cuts since, and what it keeps of the turn before."""
+        current = self.generation - 1 if self.diverged else self.generation
+        common = self.kept
+        cuts = self.cuts
+        for g in range(generation + 1, current + 1):
+            if cuts[g] < common:
+                common = cuts[g]
+        return common
 
 
 @dataclass(slots=True)
@@ -59,6 +71,7 @@ class _Conversation:
     full: int = 0                # full blocks (absolute) of the cached sequence after the last turn
     private: int = 0             # private blocks it touched
     generation: int = 0
+    cuts: list = field(default_factory=lambda: [0])
     seq: list = field(default_factory=list)   # ids of the cached sequence's private full blocks
 
 
@@ -189,12 +202,13 @@ class TrafficGenerator:
         diverged = not first and kept < conv.private
         if diverged:
             conv.generation += 1
+            conv.cuts.append(kept)
         ids = admitted = None
         if self.with_ids:
             ids, admitted = self._ids(conv, kept, prompt, output)
         conv.prompt, conv.user, conv.output, conv.full, conv.private = prompt, user, output, full, private
         return Request(now, conv_id, conv.cls, conv.turn, conv.turn >= conv.turns, prompt, output, conv.nodes,
-                       conv.shared, kept, private, diverged, limit, conv.generation, ids, admitted)
+                       conv.shared, kept, private, diverged, limit, conv.generation, conv.cuts, ids, admitted)
 
     def _ids(self, conv: _Conversation, kept: int, prompt: int, output: int) -> tuple[list, list]:
         """The prompt's block ids (shared nodes', then the conversation's), and those the cache keeps."""
