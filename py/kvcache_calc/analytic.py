@@ -36,8 +36,8 @@ from .traffic.turns import ClassTable
 
 SQRT2 = math.sqrt(2.0)
 GROUPS = 8
-GRID_RATIO = 1.15          # the shared nodes' age grid: geometric steps
-GRID_DECADES_BELOW = 3.0   # below the shortest gap or T
+GRID_RATIO = 1.3          # the shared nodes' age grid: geometric steps
+GRID_DECADES_BELOW = 2.0   # below the shortest gap or T
 GRID_DECADES_ABOVE = 3.0   # above the longest gap or T
 
 
@@ -660,25 +660,30 @@ def _history_groups(table: ClassTable, fitting: int | None, groups: int) -> list
     Cached: a sweep's points share the traffic and mostly the split (the set of histories that fit
     the room is fixed by how many do).
     """
-    histories = _histories(table)
     if fitting is None:
-        return [(w, float(n)) for w, n in histories]
+        return [(w, float(n)) for w, n in _histories(table)]
     # histories longer than the room never fully hit: a step no gap smooths, so split there
-    ordered = sorted(histories, key=lambda h: h[1])
     if table.representatives > 1:
         # the same history size from many representatives: one weight per size, cut at the room
-        merged: dict[int, float] = {}
-        for w, n in ordered:
-            merged[n] = merged.get(n, 0.0) + w
-        ordered = [(w, n) for n, w in sorted(merged.items())]
+        ordered = _merged_histories(table)
         cut = bisect_right([n for _, n in ordered], _nth_size(table, fitting))
         return _compress(ordered[:cut], groups) + _compress(ordered[cut:], groups)
+    ordered = sorted(_histories(table), key=lambda h: h[1])
     return _compress(ordered[:fitting], groups) + _compress(ordered[fitting:], groups)
 
 
 @lru_cache(maxsize=64)
 def _histories(table: ClassTable) -> tuple[tuple[float, int], ...]:
     return tuple((w, n) for w, n in table.follow_ups if n > 0)
+
+
+@lru_cache(maxsize=64)
+def _merged_histories(table: ClassTable) -> list[tuple[float, int]]:
+    """(weight, n) with one entry per history size, in order of size."""
+    merged: dict[int, float] = {}
+    for w, n in _histories(table):
+        merged[n] = merged.get(n, 0.0) + w
+    return [(merged[n], n) for n in sorted(merged)]
 
 
 def _nth_size(table: ClassTable, fitting: int) -> float:

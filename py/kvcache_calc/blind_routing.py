@@ -387,7 +387,9 @@ def lag_items(table: ClassTable, p: float) -> tuple:
     k = table.representatives
     reach = [r for r, _ in table.reach]
     turns = len(reach)
-    lags = max(1, min(MAX_GENERAL_LAGS, turns - 1))
+    # lags whose weight together is below 1e-4 count as never coming back
+    longest = math.ceil(math.log(1e-4) / math.log(1.0 - p)) if p < 1.0 else 1
+    lags = max(1, min(MAX_GENERAL_LAGS, turns - 1, longest))
     weights = [p * (1.0 - p) ** (g - 1) for g in range(1, lags + 1)]
     per_turn = []
     for ms, ns in zip(table.touched, table.reused):

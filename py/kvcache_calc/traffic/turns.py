@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from operator import mul, sub
 
-from .distributions import Dist, reach_probabilities
+from .distributions import Dist, Fixed, reach_probabilities
 from .spec import TrafficClass
 
 ENGINE = "engine"              # the full blocks of prompt and output enter the cache (vLLM, SGLang)
@@ -30,6 +32,7 @@ MAX_REPRESENTATIVES = 64     # more changed the grid's hit rates by < 0.15 point
 MIN_REPRESENTATIVES = 16
 PATH_BUDGET = 1 << 16          # representatives x turns
 LATENCY_GROUPS = 8             # per turn, for the prefill roofline's averages
+MANY_TAIL = 1e-6               # turn-count mass a class with varying tokens leaves out (at its last turn)
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: a cheap cache key
@@ -70,6 +73,8 @@ class ClassTable:
         """
         idle, done, dead = [0.0] * 4, [0.0] * 4, [0.0] * 4
         k = self.representatives
+        if k > 1:
+            return self._power_sums_of_many()
         for (reach, more), ms, ns in zip(self.reach, self.touched, self.reused):
             last = reach - more
             for m, n in zip(ms, ns):
@@ -94,6 +99,24 @@ class ClassTable:
                     dead[3] += more * d2 * d
         return [x / k for x in idle], [x / k for x in done], [x / k for x in dead]
 
+    def _power_sums_of_many(self) -> tuple[list[float], list[float], list[float]]:
+        """block_power_sums over many representatives: per turn, the sums of their powers at once."""
+        idle, done, dead = [0.0] * 4, [0.0] * 4, [0.0] * 4
+        k = self.representatives
+        for (reach, more), ms, ns in zip(self.reach, self.touched, self.reused):
+            last = reach - more
+            m2 = list(map(mul, ms, ms))
+            powers = (k - ms.count(0), sum(ms), sum(m2), sum(map(mul, m2, ms)))
+            for r, x in enumerate(powers):
+                idle[r] += more * x
+                done[r] += last * x
+            if more:
+                ds = list(map(sub, ms, ns))
+                d2 = list(map(mul, ds, ds))
+                for r, x in enumerate((k - ds.count(0), sum(ds), sum(d2), sum(map(mul, d2, ds)))):
+                    dead[r] += more * x
+        return [x / k for x in idle], [x / k for x in done], [x / k for x in dead]
+
     @cached_property
     def mark_sums(self) -> tuple[tuple[tuple[int, ...], tuple[list[float], ...]], ...]:
         """For idle, finished and dead blocks: the block counts in order and the running sums of weight,
@@ -105,13 +128,16 @@ class ClassTable:
         for (reach, more), ms, ns in zip(self.reach, self.touched, self.reused):
             last = (reach - more) / k
             more /= k
-            for m, n in zip(ms, ns):
-                if more:
-                    idle[m] = idle.get(m, 0.0) + more
-                    if m > n:
-                        dead[m - n] = dead.get(m - n, 0.0) + more
-                if last:
-                    done[m] = done.get(m, 0.0) + last
+            counts = Counter(ms)
+            if more:
+                for m, c in counts.items():
+                    idle[m] = idle.get(m, 0.0) + more * c
+                for d, c in Counter(map(sub, ms, ns)).items():
+                    if d > 0:
+                        dead[d] = dead.get(d, 0.0) + more * c
+            if last:
+                for m, c in counts.items():
+                    done[m] = done.get(m, 0.0) + last * c
         out = []
         for table in weights:
             values = sorted(table)
@@ -224,11 +250,23 @@ def _kinds(follow_ups: tuple[tuple[str, float], ...], k: int) -> tuple[str, ...]
     return tuple(out)
 
 
-@lru_cache(maxsize=128)
 def class_table(cls: TrafficClass, prefix_tokens: int, block_size: int, admission: str = ENGINE) -> ClassTable:
-    """The representative conversations of a class behind `prefix_tokens` shared tokens (cached: the
-    points of a sweep over rates, think times or capacity share it)."""
+    """The representative conversations of a class behind `prefix_tokens` shared tokens (cached on what
+    they depend on: the points of a sweep over rates, think times or capacity share them)."""
+    return _table(cls.turns, cls.context, cls.user, cls.output, cls.follow_ups, prefix_tokens, block_size, admission)
+
+
+@lru_cache(maxsize=128)
+def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
+           follow_ups: tuple[tuple[str, float], ...], prefix_tokens: int, block_size: int, admission: str) -> ClassTable:
+    cls = TrafficClass("", 1.0, (), turn_law, Fixed(0.0), context_law, user_law, output_law, follow_ups)
     reach = reach_probabilities(cls.turns)
+    if not cls.deterministic:
+        # many representatives: the turns past a millionth of the conversations end there instead
+        cut = next((j for j, (r, _) in enumerate(reach) if r < MANY_TAIL), len(reach))
+        if cut < len(reach):
+            reach = reach[:cut]
+            reach[-1] = (reach[-1][0], 0.0)
     turns = len(reach)
     b = block_size
     shared = prefix_tokens // b
@@ -240,42 +278,35 @@ def class_table(cls: TrafficClass, prefix_tokens: int, block_size: int, admissio
     perms = _permutations(k, 1 + 3 * turns) if k > 1 else None
     trace = admission == TRACE_REPLAY
     prompts_t, touched_t, reused_t = [], [], []
-    # state per representative: prompt, its user tokens, its output, cached full blocks
-    prompt = [0.0] * k
-    user_prev = [0.0] * k
-    out_prev = [0.0] * k
-    full_prev = [0] * k
-    context = [contexts[perms[0][i]] if perms else contexts[0] for i in range(k)]
+    identity = range(k)
+    context = [contexts[x] for x in (perms[0] if perms else [0] * k)]
+    prompt = user_prev = out_prev = full_prev = None
     for j in range(turns):
-        pu = perms[1 + 3 * j] if perms else None
-        po = perms[2 + 3 * j] if perms else None
-        pk = perms[3 + 3 * j] if perms else None
-        ps, ms = [], []
-        reused_prev = []
-        for i in range(k):
-            u = max(1.0, users[pu[i]] if pu else users[0])
-            o = outputs[po[i]] if po else outputs[0]
-            if j == 0:
-                p = prefix_tokens + context[i] + u
-            else:
-                kind = kinds[pk[i]] if pk else kinds[0]
-                kept = prompt[i] + out_prev[i] if kind == "continue" else \
-                    prompt[i] if kind == "resend" else prompt[i] - user_prev[i]
-                p = kept + u
-                limit = int(p // b) if trace else int((p - 1) // b)
-                reused_prev.append(max(0, min(int(kept // b), full_prev[i], limit) - shared))
+        pu = perms[1 + 3 * j] if perms else [0] * k
+        po = perms[2 + 3 * j] if perms else [0] * k
+        user = [max(1.0, users[x]) for x in pu]
+        out = [outputs[x] for x in po]
+        if j == 0:
+            prompt = [prefix_tokens + c + u for c, u in zip(context, user)]
+        else:
+            pk = perms[3 + 3 * j] if perms else [0] * k
+            kept = [prompt[i] + out_prev[i] if kinds[pk[i]] == "continue" else
+                    prompt[i] if kinds[pk[i]] == "resend" else prompt[i] - user_prev[i] for i in identity]
+            prompt = [c + u for c, u in zip(kept, user)]
             if trace:
-                full = int(p // b)
-                m = math.ceil(p / b) - shared
+                limits = [int(p // b) for p in prompt]
             else:
-                full = int((p + o) // b)
-                m = full - shared
-            prompt[i], user_prev[i], out_prev[i], full_prev[i] = p, u, o, full
-            ps.append(p)
-            ms.append(max(0, m))
-        if j:
-            reused_t.append(tuple(reused_prev))
-        prompts_t.append(tuple(ps))
-        touched_t.append(tuple(ms))
+                limits = [int((p - 1) // b) for p in prompt]
+            reused_t.append(tuple(max(0, min(int(c // b), f, lim) - shared)
+                                  for c, f, lim in zip(kept, full_prev, limits)))
+        if trace:
+            full_prev = [int(p // b) for p in prompt]
+            touched = tuple(max(0, math.ceil(p / b) - shared) for p in prompt)
+        else:
+            full_prev = [int((p + o) // b) for p, o in zip(prompt, out)]
+            touched = tuple(max(0, f - shared) for f in full_prev)
+        user_prev, out_prev = user, out
+        prompts_t.append(tuple(prompt))
+        touched_t.append(touched)
     reused_t.append((0,) * k)  # the last possible turn has no follow-up
     return ClassTable(tuple(reach), shared, tuple(prompts_t), tuple(touched_t), tuple(reused_t), b)
