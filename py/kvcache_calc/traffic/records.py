@@ -43,6 +43,11 @@ def synthetic_trace(scenario, duration_s: float, seed: int = 1, fmt: str = "moon
         start = warmup_s
         generator = TrafficGenerator(traffic, s.traffic.arrival_rate, seed, end=warmup_s + duration_s, with_ids=True)
     out = []
+    fresh = iter(range(1 << 50, 1 << 60))
+
+    def next_id() -> int:
+        return next(fresh)
+
     last: dict = {}   # conversation -> (request id, time, prompt tokens, output tokens)
     number = 0
     for r in generator:
@@ -64,9 +69,10 @@ def synthetic_trace(scenario, duration_s: float, seed: int = 1, fmt: str = "moon
             if parent is None:
                 rec.update(timestamp=round(r.time * 1000.0, 3), input_length=r.prompt, hash_ids=r.ids)
             else:
-                rec.update(delay=round((r.time - parent[1]) * 1000.0, 3),
-                           input_length=r.prompt - parent[2] - parent[3],
-                           hash_ids=r.ids[parent[2] // traffic.block_size:])
+                new = r.prompt - parent[2] - parent[3]
+                # the new input's own blocks (AIPerf rebuilds the prompt from the turns; these only name them)
+                rec.update(delay=round((r.time - parent[1]) * 1000.0, 3), input_length=new,
+                           hash_ids=[next_id() for _ in range(-(-new // traffic.block_size))])
         last[r.conv] = (number, r.time, r.prompt, r.output)
         out.append(rec)
     if fmt != "aiperf":
