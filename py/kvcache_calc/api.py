@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 from typing import Any, Callable
 
 from .advise import advice
 from .evaluate import predict_scenario
 from .presets import gpu_ids, load_presets, model_ids
-from .scenario import parse_scenario
+from .scenario import PER_CLASS, parse_scenario
 from .routing_comparison import RoutingSimulation, model_comparison
 from .schema import schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
@@ -131,6 +132,49 @@ class SimulationRuns:
 RUNS = SimulationRuns()
 
 
+def model_vs_replay(scenario: dict, points: list) -> dict:
+    """The model at each replayed capacity next to the replay: {capacity_tokens, replay, model, gap} in
+    token hit rate (gap: model - replay, in points), and the worst and median |gap|."""
+    if not isinstance(points, list) or not points:
+        raise ValueError("points: expected a non-empty list of replay points (capacity_tokens, token_hit_rate)")
+    base = parse_scenario(scenario)
+    cache = dict(scenario.get("cache") or {})
+    rows = []
+    for i, p in enumerate(points):
+        cap, hit = (p.get("capacity_tokens"), p.get("token_hit_rate")) if isinstance(p, dict) else (None, None)
+        if not isinstance(cap, (int, float)) or isinstance(cap, bool) or not math.isfinite(cap) or cap < 1 \
+                or not isinstance(hit, (int, float)) or isinstance(hit, bool) or not 0 <= hit <= 1:
+            raise ValueError(f"points.{i}: expected capacity_tokens >= 1 and token_hit_rate from 0 to 1")
+        cache["capacity_tokens"] = max(int(cap), base.cache.block_size)
+        model = predict_scenario(parse_scenario({**scenario, "cache": cache}))["token_hit_rate"]
+        rows.append({"capacity_tokens": cap, "replay": hit, "model": model, "gap_points": (model - hit) * 100})
+    gaps = [abs(r["gap_points"]) for r in rows]
+    return {"points": rows, "worst_gap_points": max(gaps), "median_gap_points": statistics.median(gaps)}
+
+
+def workload_as_classes(scenario: dict) -> dict:
+    """The scenario with its workload written as prefix groups and classes (a version-1 workload is one
+    class), for the page's classes editor."""
+    s = parse_scenario(scenario)
+    workload = {k: v for k, v in (scenario.get("workload") or {}).items() if k not in PER_CLASS}
+    traffic = s.traffic.to_json()
+    if not any("rate" in c for c in (scenario.get("workload") or {}).get("classes") or []):
+        workload["arrival_rate"] = traffic["arrival_rate"]
+    workload.update(prefixes=traffic["prefixes"], classes=traffic["classes"])
+    return {**scenario, "workload": workload}
+
+
+def workload_as_one_class(scenario: dict) -> dict:
+    """The scenario with its classes written as the version-1 fields, when it has one class those can
+    say (fixed tokens, geometric or fixed turns, exponential or fixed think time, at most one system
+    prompt, continuing follow-ups); ValueError naming what they cannot say otherwise."""
+    s = parse_scenario(scenario)
+    fields = s.traffic.single_fields()
+    workload = {k: v for k, v in (scenario.get("workload") or {}).items() if k not in ("classes", "prefixes")}
+    workload.update(arrival_rate=s.traffic.arrival_rate, **fields)
+    return {**scenario, "workload": workload}
+
+
 def schema() -> dict:
     """The field table, with preset ids as the choices of model.preset and hardware.gpu."""
     out = schema_json()
@@ -163,6 +207,9 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "compare_routing_start": RUNS.start_routing,
     "simulate_step": RUNS.step,
     "simulate_cancel": RUNS.cancel,
+    "model_vs_replay": lambda p: model_vs_replay(_payload_scenario(p), p.get("points")),
+    "workload_as_classes": lambda p: workload_as_classes(_payload_scenario(p)),
+    "workload_as_one_class": lambda p: workload_as_one_class(_payload_scenario(p)),
     "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),
                                       p.get("metric", "token_hit_rate")),
 }

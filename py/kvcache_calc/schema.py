@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .traffic.distributions import PARAMETERS, ROLES
+from .traffic.spec import CLASS_DEFAULTS, MAX_CATALOG, MAX_CLASSES, MAX_GROUPS, MAX_PATH, NAME_PATTERN, ROLE_OF
+
 SCENARIO_VERSION = 1
 
 DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
@@ -258,6 +261,92 @@ TIERS_POLICY = _f("tiers_policy", "enum", "exclusive", "tierpol", "", "Tier poli
                   "exclusive：一个块只在一层，淘汰时下沉、命中时上移；inclusive：每层都保存 GPU 内容的副本（直写）。",
                   choices=("exclusive", "inclusive"))
 
+# Traffic classes and prefix groups (workload.classes, workload.prefixes): list items, each from these
+# fields ("workload.classes.<i>.<key>" in messages). A law is a number (fixed) or {"dist": kind,
+# parameters}; `fit` also writes empirical laws and mixtures, which the page shows and keeps.
+GROUP_FIELDS: tuple[Field, ...] = (
+    _f("prefixes.name", "text", None, "", "", "Prefix group", "前缀组",
+       'Name (lower-case letters, digits, "-" or "_"); classes name the groups their prompts start with.',
+       "名称（小写字母、数字、“-”或“_”）；类别用名称指明其提示以哪些前缀组开头。"),
+    _f("prefixes.tokens", "int", 1000, "", "tokens", "Tokens", "token 数",
+       "Tokens of one variant (a system prompt, a tenant's prompt, a document).",
+       "每个变体的 token 数（系统提示、租户提示或一篇文档）。", minimum=1, maximum=10_000_000),
+    _f("prefixes.count", "int", 1, "", "variants", "Variants", "变体数",
+       "How many different ones (tenants, documents); 1 is one shared prompt.",
+       "有多少个不同的变体（租户、文档）；1 表示一个共享提示。", minimum=1, maximum=MAX_CATALOG),
+    _f("prefixes.zipf", "float", 1.0, "", "", "Zipf exponent", "Zipf 指数",
+       "Popularity of the variants: variant i is chosen with probability proportional to i^-zipf (0: all alike).",
+       "变体的流行度：第 i 个被选中的概率正比于 i^-zipf（0 表示均匀）。", minimum=0.0, maximum=5.0),
+)
+CLASS_FIELDS: tuple[Field, ...] = (
+    _f("classes.name", "text", None, "", "", "Class", "类别",
+       'Name (lower-case letters, digits, "-" or "_").', "名称（小写字母、数字、“-”或“_”）。"),
+    _f("classes.share", "float", 1.0, "", "", "Share", "份额",
+       "Share of the conversation arrivals; shares are divided by their sum.",
+       "占会话到达的份额；各份额按其总和归一化。", minimum=0.0, maximum=1e12, exclusive_minimum=True),
+    _f("classes.prefix", "text", None, "", "", "Starts with", "开头前缀",
+       "The prefix groups its prompts start with, in prompt order (a system prompt, then documents).",
+       "其提示依次以哪些前缀组开头（先系统提示，再文档）。"),
+)
+LAW_FIELDS: tuple[Field, ...] = (
+    _f("classes.turns", "law", CLASS_DEFAULTS["turns"], "", "turns", "Turns per conversation", "每会话轮数",
+       "How many requests a conversation sends.", "一个会话发出的请求数。"),
+    _f("classes.think_time_s", "law", CLASS_DEFAULTS["think_time_s"], "", "s", "Think time", "思考时间",
+       "Seconds from one turn to the next (a person reading, a tool running).",
+       "从一轮到下一轮的秒数（用户阅读、工具运行）。"),
+    _f("classes.context_tokens", "law", CLASS_DEFAULTS["context_tokens"], "", "tokens", "Own context", "自带上下文",
+       "The conversation's own context in its first prompt (a pasted file, retrieved text).",
+       "会话第一轮提示中自带的上下文（粘贴的文件、检索的文本）。"),
+    _f("classes.user_tokens", "law", CLASS_DEFAULTS["user_tokens"], "", "tokens", "New tokens per turn", "每轮新增 token",
+       "The user message or tool output each turn adds.", "每轮新增的用户消息或工具输出。"),
+    _f("classes.output_tokens", "law", CLASS_DEFAULTS["output_tokens"], "", "tokens", "Output tokens per turn",
+       "每轮输出 token", "Tokens the model generates each turn.", "每轮模型生成的 token 数。"),
+)
+LAW_KINDS = {
+    "fixed": ("Fixed", "固定值"), "exponential": ("Exponential", "指数分布"),
+    "lognormal": ("Lognormal", "对数正态"), "gamma": ("Gamma", "伽马分布"),
+    "geometric": ("Geometric", "几何分布"), "empirical": ("Empirical", "经验分布"),
+    "mixture": ("Mixture", "混合分布"),
+}
+LAW_PARAMETERS: tuple[Field, ...] = (
+    _f("law.value", "float", None, "", "", "Value", "数值", "The value every draw takes.", "每次取值都相同。",
+       minimum=0.0),
+    _f("law.mean", "float", None, "", "", "Mean", "均值", "The mean.", "均值。", minimum=0.0, exclusive_minimum=True),
+    _f("law.median", "float", None, "", "", "Median", "中位数", "Half the draws are below it.", "一半的取值低于它。",
+       minimum=0.0, exclusive_minimum=True),
+    _f("law.sigma", "float", None, "", "", "Sigma", "Sigma",
+       "Spread of the logarithm: 0.5 is moderate, 1.5 heavy-tailed.", "对数的离散度：0.5 为中等，1.5 为重尾。",
+       minimum=0.0, maximum=5.0, exclusive_minimum=True),
+    _f("law.shape", "float", None, "", "", "Shape", "形状",
+       "Below 1 more spread than exponential, above 1 less.", "小于 1 比指数分布更分散，大于 1 更集中。",
+       minimum=0.05, maximum=10_000.0),
+)
+FOLLOW_UP_TEXT = {
+    "continue": ("Continue", "继续", "keeps the whole prompt and the response, adds a message",
+                 "保留整个提示和回复，再加一条消息"),
+    "resend": ("Resend", "重发", "keeps the prompt without the response", "保留提示，不含回复"),
+    "branch": ("Branch", "分支", "keeps the prompt without its last message (an edit, another question on the "
+               "same context)", "保留去掉最后一条消息的提示（编辑、对同一上下文再提问）"),
+}
+
+
+def traffic_schema_json() -> dict:
+    """Classes and prefix groups for the page's editor: fields, law kinds per role, parameters, limits."""
+    return {"limits": {"classes": MAX_CLASSES, "groups": MAX_GROUPS, "path": MAX_PATH,
+                       "name_pattern": NAME_PATTERN},
+            "group_fields": [_field_json(f) for f in GROUP_FIELDS],
+            "class_fields": [_field_json(f) for f in CLASS_FIELDS],
+            "laws": [dict(_field_json(f), role=ROLE_OF[f.key]) for f in LAW_FIELDS],
+            "roles": {role: {"kinds": list(kinds), "maximum": high, "integer": role == "turns",
+                             "minimum": 1.0 if role == "turns" else 0.0}
+                      for role, (kinds, high) in ROLES.items()},
+            "kinds": {kind: {"label_en": en, "label_zh": zh, "parameters": list(PARAMETERS.get(kind, ()))}
+                      for kind, (en, zh) in LAW_KINDS.items()},
+            "parameters": [_field_json(f) for f in LAW_PARAMETERS],
+            "follow_ups": [{"kind": k, "label_en": v[0], "label_zh": v[1], "help_en": v[2], "help_zh": v[3]}
+                           for k, v in FOLLOW_UP_TEXT.items()]}
+
+
 FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
 SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster", "latency")
 
@@ -278,7 +367,8 @@ def schema_json() -> dict:
             "fp8_rate": {"dtypes": list(FP8_RATE_DTYPES), "fp4_gpus": list(FP4_GPUS)},
             "tiers": {"policy": _field_json(TIERS_POLICY), "fields": [_field_json(f) for f in TIER_FIELDS],
                       "max": MAX_TIERS, "name_pattern": TIER_NAME_PATTERN,
-                      "read_defaults": TIER_READ_DEFAULTS}}
+                      "read_defaults": TIER_READ_DEFAULTS},
+            "traffic": traffic_schema_json()}
 
 
 def _field_json(f: Field) -> dict:

@@ -11,7 +11,7 @@ RUN_TIMEOUT_MS = 90_000
 # A small cache with large blocks: about a million block touches, a few simulate_step calls.
 SMALL = {"cache.capacity_tokens": "20000", "cache.block_size": "64"}
 SMALL_REQUESTS = "2000"
-LONG_REQUESTS = "200000"  # the same small scenario, about 25 million touches: time to interrupt it
+LONG_REQUESTS = "1000000"  # the same small scenario, about 125 million block touches (seconds of runs): time to interrupt it
 
 RECORD_PROGRESS = """() => {
   window.__progressSeen = [];

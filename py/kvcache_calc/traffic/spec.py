@@ -65,9 +65,16 @@ class TrafficClass:
 
     def to_json(self) -> dict:
         return {"name": self.name, "share": self.share, "prefix": list(self.prefix),
-                "turns": self.turns.to_json(), "think_time_s": self.think.to_json(),
-                "context_tokens": self.context.to_json(), "user_tokens": self.user.to_json(),
-                "output_tokens": self.output.to_json(), "follow_ups": dict(self.follow_ups)}
+                "turns": _law_json(self.turns), "think_time_s": _law_json(self.think),
+                "context_tokens": _law_json(self.context), "user_tokens": _law_json(self.user),
+                "output_tokens": _law_json(self.output), "follow_ups": dict(self.follow_ups)}
+
+
+def _law_json(law: Dist) -> Any:
+    """A law's JSON, a fixed value as a bare number (whole when it is)."""
+    if isinstance(law, Fixed):
+        return int(law.value) if law.value.is_integer() else law.value
+    return law.to_json()
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,35 @@ class TrafficSpec:
     def to_json(self) -> dict:
         return {"arrival_rate": self.arrival_rate, "prefixes": [g.to_json() for g in self.groups],
                 "classes": [c.to_json() for c in self.classes]}
+
+    def single_fields(self) -> dict:
+        """The version-1 workload fields of this traffic; ValueError naming what they cannot say."""
+        at = "workload.classes"
+        if len(self.classes) != 1:
+            raise ValueError(f"{at}: {len(self.classes)} classes; one class is needed")
+        c = self.classes[0]
+        at = f"{at}.0"
+        checks = (
+            (isinstance(c.turns, (Geometric, Fixed)), "turns", "a geometric or fixed turn count"),
+            (isinstance(c.think, (Exponential, Fixed)), "think_time_s", "an exponential or fixed think time"),
+            (isinstance(c.context, Fixed) and c.context.value == 0, "context_tokens", "no own context"),
+            (isinstance(c.user, Fixed) and c.user.value.is_integer() and c.user.value >= 1, "user_tokens",
+             "a fixed whole number of tokens"),
+            (isinstance(c.output, Fixed) and c.output.value.is_integer(), "output_tokens",
+             "a fixed whole number of tokens"),
+            (c.follow_ups == (("continue", 1.0),), "follow_ups", "every follow-up continuing"),
+            (len(c.prefix) <= 1 and all(g.count == 1 for g in self.groups if g.name in c.prefix), "prefix",
+             "at most one prefix group, of one variant"))
+        for ok, key, needed in checks:
+            if not ok:
+                raise ValueError(f"{at}.{key}: the one-class form needs {needed}")
+        system = sum(g.tokens for g in self.groups if g.name in c.prefix)
+        turns = c.turns.value if isinstance(c.turns, Fixed) else c.turns.mean
+        think = c.think.value if isinstance(c.think, Fixed) else c.think.mean
+        return {"turns_mean": turns, "turns_dist": "fixed" if isinstance(c.turns, Fixed) else "geometric",
+                "think_time_s": think, "think_dist": "fixed" if isinstance(c.think, Fixed) else "exponential",
+                "user_tokens": int(c.user.value), "output_tokens": int(c.output.value),
+                "system_prompt_tokens": system}
 
 
 def single_class(arrival_rate: float, turns_mean: float, turns_dist: str, think_time_s: float, think_dist: str,
