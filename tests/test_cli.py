@@ -95,3 +95,15 @@ def test_simulate_json_reports_interval_and_prediction():
 def test_simulate_refuses_bad_lengths():
     out = run("simulate", "-", "--requests", "5", stdin="{}")
     assert out.returncode == 2 and "requests: 5 is not allowed" in out.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly():
+    # `kvcache-calc replay ... --json | head -1`: the pipe closes after one line of ~400 kB (more than
+    # a pipe buffers); no traceback, exit 0
+    trace = ROOT / "examples" / "traces" / "mooncake_synthetic_trace.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "kvcache_calc", "replay", str(trace), "--json",
+                             "--curve-points", "2000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    assert proc.stdout.readline().strip() == b"{"
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == b"", err.decode()

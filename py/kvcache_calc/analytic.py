@@ -36,9 +36,10 @@ from .traffic.turns import ClassTable
 
 SQRT2 = math.sqrt(2.0)
 GROUPS = 8
-GRID_RATIO = 1.3          # the shared nodes' age grid: geometric steps
+GRID_RATIO = 1.6          # the shared nodes' age grid: geometric steps (1.3: within 0.007 points on the grid)
 GRID_DECADES_BELOW = 2.0   # below the shortest gap or T
 GRID_DECADES_ABOVE = 3.0   # above the longest gap or T
+NEVER_UNTOUCHED = 1e-12    # a shared node untouched this unlikely for an age: older ages are not integrated
 
 
 @dataclass(frozen=True)
@@ -504,12 +505,20 @@ class LruModel:
                 total += start * (1.0 + follow)
                 continue
             pop = profile.popularity[level]
+            # others' requests reach this node as a Poisson process: P(untouched for a) = exp(-pop R(a));
+            # ages it almost never reaches add nothing
+            untouched = []
+            for a in grid:
+                untouched.append(math.exp(-pop * self._parts(a)[2][kind_index]))
+                if untouched[-1] < NEVER_UNTOUCHED:
+                    break
+            reached = len(untouched)
             # views of the same node level and popularities see the same D, whatever their class
             key = (kind_index, profile.popularity[:level + 1])
             cached = self._found_cache.get(key)
             if cached is None:
                 values, fits = [], []
-                for a in grid:
+                for a in grid[:reached]:
                     d = self.other_blocks(a, view)
                     free, _ = d.survival_stats(view.room)
                     rest, fit = d.survival_stats(view.room - kind.blocks)
@@ -517,8 +526,6 @@ class LruModel:
                     fits.append(fit)
                 self._found_cache[key] = cached = (values, fits)
             values, fits = cached
-            # others' requests reach this node as a Poisson process: P(untouched for a) = exp(-pop R(a))
-            untouched = [math.exp(-pop * self._parts(a)[2][kind_index]) for a in grid]
             below = [0.0]  # ∫_0^a found dF over the grid (trapezoid), and the same of the full fit
             below_fit = [0.0]
             prev_f, prev_s, prev_fit = start, 1.0, 1.0 if view.room >= kind.blocks else 0.0
@@ -534,7 +541,11 @@ class LruModel:
                     again_fit += weight * prev_fit
                     continue
                 i = bisect_right(grid, z) - 1
-                # z is a grid point (the grid holds every gap node)
+                # z is a grid point (the grid holds every gap node); past the ages reached, all of the integral
+                if i >= reached:
+                    again += weight * below[-1]
+                    again_fit += weight * below_fit[-1]
+                    continue
                 again += weight * (values[i] * untouched[i] + below[i + 1])
                 again_fit += weight * (fits[i] * untouched[i] + below_fit[i + 1])
             total += first + follow * again

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -143,6 +144,17 @@ def _read_scenario(path: str) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 0, or 2 for bad input."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # the reader closed the pipe (`| head`): stop quietly, and let nothing flush into it at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="kvcache-calc", description="KV-cache prefix hit-rate calculator")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="predict hit rates for a scenario JSON file ('-' for stdin)")

@@ -20,8 +20,8 @@ from .spec import PrefixGroup, TrafficSpec
 EXACT_RANKS = 16        # the most popular variants of a catalog keep a bin each
 BIN_RATIO = 1.5         # then ranks [a, 1.5 a) share a bin
 MAX_BINS = 48           # per kind, after multiplying the levels' bins
-PROFILE_RATIO = 4.0     # a class's own nodes: popularities within 4x share a profile
-MAX_PROFILES = 6
+PROFILE_RATIO = 2.0     # a class's own nodes: popularities within 2x share a profile (4x: up to 2 points off on a 50-tenant catalog)
+MAX_PROFILES = 12
 
 
 @dataclass(frozen=True)
