@@ -11,6 +11,7 @@ import { RoutingView } from "./js/routing.js";
 import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
 import { initTracePanel } from "./js/trace-panel.js";
+import { applyScenarioPatch } from "./js/traffic.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
@@ -91,6 +92,7 @@ function expectedText(expected) {
   if (!expected) return "";
   if (expected.kind === "tier") return t("expected_tier", { max: expected.max, gb: expected.suffixes?.[0] ?? "gb", tok: expected.suffixes?.[1] ?? "tok" });
   if (expected.kind === "enum") return t("expected_one_of", { choices: expected.choices.join(", ") });
+  if (expected.kind === "json_list") return t(`expected_json_${expected.what}`, { max: expected.max });
   const parts = [t(expected.kind === "int" ? "expected_integer" : "expected_number")];
   if (expected.minimum !== null) {
     parts.push(t(expected.exclusive_minimum ? "expected_gt" : "expected_ge", { value: expected.minimum }));
@@ -106,7 +108,10 @@ function renderNotices() {
     item.className = "notice";
     item.dataset.code = notice.code;
     if (notice.code === "unknown") item.textContent = t("notice_unknown", { key: notice.key });
-    else if (notice.code === "unused") item.textContent = t("notice_unused", { key: notice.key, value: notice.value });
+    else if (notice.code === "unused") {
+      const reason = notice.needs === "classes" ? "notice_unused_classes" : notice.needs === "one_class" ? "notice_unused_one_class" : "notice_unused";
+      item.textContent = t(reason, { key: notice.key, value: notice.value });
+    }
     else item.textContent = t("notice_invalid", { key: notice.key, value: notice.value, expected: expectedText(notice.expected) });
     return item;
   }));
@@ -167,20 +172,26 @@ function loadScenarioIntoForm(scenario) {
   showScenario(page.form.read());
 }
 
-const isPlainObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
-
 /**
- * The scenario with an advice patch applied, as Python's advise.apply_patch does: an object value
- * merges into that section; anything else (a list such as "tiers", a string such as
- * "tiers_policy") replaces the top-level key.
+ * One class <-> traffic classes: Python rewrites the workload (`workload_as_classes` carries the
+ * current numbers over; `workload_as_one_class` says what the version-1 fields cannot express).
+ * The answer is dropped when the scenario changed meanwhile.
  */
-function applyPatch(scenario, patch) {
-  const next = structuredClone(scenario);
-  for (const [key, value] of Object.entries(patch || {})) {
-    if (isPlainObject(value)) next[key] = { ...(isPlainObject(next[key]) ? next[key] : {}), ...structuredClone(value) };
-    else next[key] = structuredClone(value);
+async function switchWorkload(method) {
+  const scenario = page.scenario;
+  const editor = page.form.classes;
+  editor.showSwitchError("");
+  const reply = await page.client.call(method, { scenario });
+  if (scenarioKey(page.scenario) !== scenarioKey(scenario)) return;
+  if (!reply.ok) {
+    page.form.clearErrors();
+    page.form.showError(reply.error);
+    editor.showSwitchError(reply.error.message);
+    return;
   }
-  return next;
+  loadScenarioIntoForm(reply.result);
+  updateAddress(page.scenario, "push");
+  calculate(page.scenario);
 }
 
 // --- calculation -----------------------------------------------------------------------------
@@ -206,6 +217,9 @@ function setBusy({ numbers, analysis }) {
 function scheduleCalculation() {
   window.clearTimeout(page.debounceTimer);
   window.clearTimeout(page.analysisTimer);
+  // Answers still on their way are for the scenario before this edit: drop them, so an analysis
+  // finishing during the pause cannot mark the page idle before the edit is calculated.
+  page.requestCounter++;
   setBusy({ numbers: true, analysis: true });
   page.debounceTimer = window.setTimeout(() => {
     updateAddress(page.scenario, "replace");
@@ -571,11 +585,13 @@ function wireEvents() {
   byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
   byId("routing-start").addEventListener("click", compareRouting);
   byId("routing-cancel").addEventListener("click", () => stopRouting("cancelled"));
+  page.form.classes?.toClassesButton.addEventListener("click", () => switchWorkload("workload_as_classes"));
+  page.form.classes?.toOneClassButton.addEventListener("click", () => switchWorkload("workload_as_one_class"));
 }
 
 /** An advice item's (or the trace fit's) "apply": patch the scenario, fill the form, push the link, recalculate. */
 function applyAdvice(item) {
-  const scenario = applyPatch(page.scenario, item.change);
+  const scenario = applyScenarioPatch(page.scenario, item.change);
   loadScenarioIntoForm(scenario);
   updateAddress(page.scenario, "push");
   calculate(page.scenario);

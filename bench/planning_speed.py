@@ -22,6 +22,18 @@ from kvcache_calc import api  # noqa: E402
 
 TIERED = {"tiers": [{"name": "cpu", "capacity_gb": 200}, {"name": "ssd", "capacity_gb": 2000}]}
 BLIND = {"cluster": {"replicas": 4, "routing": "random"}, "workload": {"arrival_rate": 4}}
+MIXED = {"model": {"preset": "qwen3-8b"}, "cluster": {"replicas": 2}, "tiers": [{"name": "cpu", "capacity_gb": 100}],
+         "workload": {"arrival_rate": 1.5,
+                      "prefixes": [{"name": "sys", "tokens": 1200}, {"name": "docs", "tokens": 2000, "count": 500, "zipf": 1.0}],
+                      "classes": [
+                          {"name": "chat", "share": 3, "prefix": ["sys"], "turns": {"dist": "geometric", "mean": 6},
+                           "think_time_s": {"dist": "lognormal", "median": 20, "sigma": 1},
+                           "user_tokens": {"dist": "lognormal", "median": 150, "sigma": 0.8}, "output_tokens": 300},
+                          {"name": "rag", "share": 1, "prefix": ["sys", "docs"], "turns": {"dist": "geometric", "mean": 2},
+                           "think_time_s": {"dist": "exponential", "mean": 40}, "user_tokens": 100, "output_tokens": 200},
+                          {"name": "agent", "share": 1, "prefix": ["sys"], "turns": {"dist": "geometric", "mean": 15},
+                           "think_time_s": {"dist": "gamma", "mean": 2, "shape": 2}, "context_tokens": 800,
+                           "user_tokens": {"dist": "lognormal", "median": 300, "sigma": 1.2}, "output_tokens": 100}]}}
 CALLS = {
     "predict (no advice)": lambda: api.predict({}, with_advice=False),
     "predict + advice": lambda: api.predict({}),
@@ -31,6 +43,8 @@ CALLS = {
     "analyze, two tiers": lambda: api.analyze(TIERED),
     "analyze, random routing": lambda: api.analyze(BLIND),
     "compare_routing + simulation": lambda: api.compare_routing(BLIND, simulate=True),
+    "predict, 3 classes, catalog, CPU tier": lambda: api.predict(MIXED, with_advice=False),
+    "analyze, 3 classes, catalog, CPU tier": lambda: api.analyze(MIXED),
 }
 
 
@@ -52,7 +66,7 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in CALLS}
     for run in range(args.runs):
         for name, call in CALLS.items():  # interleaved: machine noise hits every call alike
-            if name.startswith("compare") and run >= 3:
+            if (name.startswith("compare") or "3 classes" in name) and run >= 3:
                 continue
             times[name].append(cold(call))
     base = statistics.median(times["predict (no advice)"])

@@ -30,7 +30,8 @@ const isScalar = (value) => value === null || typeof value !== "object";
 
 /**
  * Rows "kind,key,value": every scenario field (tiers as tiers.<i>.<key>), every scalar of the
- * prediction, each tier's figures, the advice and the routing comparison (when run).
+ * prediction, each tier's figures, each traffic class's figures (with classes), the advice and the
+ * routing comparison (when run).
  */
 export function csvText(scenario, analysis, extra = {}) {
   const rows = [["kind", "key", "value"]];
@@ -56,6 +57,13 @@ export function csvText(scenario, analysis, extra = {}) {
   for (const tier of Array.isArray(predict.tiers) ? predict.tiers : []) {
     for (const [key, value] of Object.entries(tier)) {
       if (key !== "name" && isScalar(value)) rows.push(["tier", `${tier.name}.${key}`, value]);
+    }
+  }
+  if (Array.isArray(predict.scenario?.workload?.classes)) {
+    for (const row of Array.isArray(predict.classes) ? predict.classes : []) {
+      for (const [key, value] of Object.entries(row)) {
+        if (key !== "name" && isScalar(value)) rows.push(["class", `${row.name}.${key}`, value]);
+      }
     }
   }
   for (const warning of predict.warnings || []) rows.push(["warning", warning.code, warning.message_en]);

@@ -6,6 +6,8 @@ import { element } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 import { canonical, defaultScenario } from "./url.js";
 import { buildTiersEditor, numberOrText } from "./tiers.js";
+import { buildClassesEditor } from "./classes.js";
+import { PER_CLASS_FIELDS, classesWorkload } from "./traffic.js";
 
 /**
  * Order of the form's sections (the schema's own order puts cache before traffic); "tiers" is
@@ -75,6 +77,9 @@ export function buildForm(container, schema, presets) {
   }
 
   const tiersEditor = schema.tiers ? buildTiersEditor(schema.tiers) : null;
+  // The workload's classes editor (js/classes.js); while it holds classes, the version-1
+  // per-class inputs are hidden and left out of the scenario.
+  const classesEditor = schema.traffic ? buildClassesEditor(schema.traffic) : null;
   const sections = [...SECTION_ORDER.filter((s) => schema.sections.includes(s) || (s === "tiers" && tiersEditor)),
     ...schema.sections.filter((s) => !SECTION_ORDER.includes(s))];
   const sectionTitles = new Map();
@@ -108,6 +113,7 @@ export function buildForm(container, schema, presets) {
       const box = element("div", { className: "field-group" });
       for (const field of sectionFields) box.append(makeRow(field));
       fieldset.append(box);
+      if (section === "workload" && classesEditor) fieldset.append(classesEditor.root);
     }
     container.append(fieldset);
   }
@@ -172,6 +178,7 @@ export function buildForm(container, schema, presets) {
     for (const [section, legend] of sectionTitles) legend.textContent = t(`section_${section}`);
     for (const [group, title] of groupTitles) title.textContent = t(`group_${group}`);
     tiersEditor?.refresh();
+    classesEditor?.refresh();
     if (configBox) {
       configBox.summary.textContent = t("hf_config_label");
       configBox.textarea.placeholder = t("hf_config_placeholder");
@@ -194,6 +201,19 @@ export function buildForm(container, schema, presets) {
     }
   }
 
+  /** One-class or classes workload: which inputs show (with classes giving rates, no total rate). */
+  function showWorkloadMode() {
+    if (!classesEditor) return;
+    const active = classesEditor.active();
+    const byRate = active && classesEditor.byRate();
+    for (const [path, row] of rows) {
+      const [section, key] = splitPath(path);
+      if (section !== "workload") continue;
+      const hidden = active && (PER_CLASS_FIELDS.includes(key) || (key === "arrival_rate" && byRate));
+      row.input.closest(".field").hidden = hidden;
+    }
+  }
+
   function inputValue(row) {
     const { field, input } = row;
     const text = input.value.trim();
@@ -204,7 +224,8 @@ export function buildForm(container, schema, presets) {
 
   /**
    * The scenario the form describes: defaults, overridden by every non-empty input; `tiers` and
-   * `tiers_policy` only when the tier list has rows.
+   * `tiers_policy` only when the tier list has rows; with the classes editor active, the workload's
+   * `prefixes` (when there are groups) and `classes` instead of its version-1 per-class fields.
    */
   function read() {
     const scenario = defaultScenario(schema);
@@ -221,12 +242,21 @@ export function buildForm(container, schema, presets) {
         scenario.tiers_policy = policy;
       }
     }
+    if (classesEditor?.active()) {
+      const { prefixes, classes } = classesEditor.read();
+      const workload = { ...scenario.workload };
+      if (prefixes.length) workload.prefixes = prefixes;
+      workload.classes = classes;
+      scenario.workload = classesWorkload(workload);
+      if (classesEditor.byRate()) delete scenario.workload.arrival_rate;
+    }
     return canonical(scenario, schema);
   }
 
   /** Put a scenario into the form (absent fields become empty inputs). */
   function write(scenario) {
     tiersEditor?.write(scenario);
+    classesEditor?.write(scenario);
     for (const row of rows.values()) {
       const [section, key] = splitPath(row.field.path);
       const value = scenario?.[section]?.[key];
@@ -238,10 +268,12 @@ export function buildForm(container, schema, presets) {
       const value = scenario?.[section]?.[key];
       if (row.field.kind === "enum") row.input.value = value === undefined || value === null ? "" : String(value);
     }
+    showWorkloadMode();
   }
 
   function clearErrors() {
     tiersEditor?.clearErrors();
+    classesEditor?.clearErrors();
     for (const row of rows.values()) {
       row.error.textContent = "";
       row.input.classList.remove("invalid");
@@ -253,6 +285,7 @@ export function buildForm(container, schema, presets) {
   /** Mark the input named by error.field; false when no input has that name. */
   function showError(error) {
     if (tiersEditor?.showError(error)) return true;
+    if (classesEditor?.showError(error)) return true;
     const row = error && error.field ? rows.get(error.field) : undefined;
     if (!row) return false;
     row.error.textContent = error.message;
@@ -264,8 +297,9 @@ export function buildForm(container, schema, presets) {
 
   return {
     read, write, refresh, clearErrors, showError,
-    fieldInput: (path) => rows.get(path)?.input ?? tiersEditor?.fieldInput(path),
+    fieldInput: (path) => rows.get(path)?.input ?? tiersEditor?.fieldInput(path) ?? classesEditor?.fieldInput(path),
     configPaste: configBox,
+    classes: classesEditor,
   };
 }
 

@@ -92,6 +92,11 @@ export function percentagePoints(value, { signed = false, digits = 1 } = {}) {
   return `${sign}${text} ${language() === "zh" ? "个百分点" : "pp"}`;
 }
 
+/** A difference Python already gives in percentage points (model − replay gaps). */
+export function points(value, digits = 2) {
+  return isNumber(value) ? `${fixed(value, digits)} ${language() === "zh" ? "个百分点" : "pp"}` : MISSING;
+}
+
 /** The raw value for a data-value attribute: the number as JSON would write it, "" when missing. */
 export function rawValue(value) {
   return isNumber(value) ? String(value) : "";
@@ -118,6 +123,7 @@ export function formatMetric(format, value) {
     case "gb": return isNumber(value) ? `${fixed(value, value >= 100 ? 0 : 1)} GB` : MISSING;
     case "gb_per_s": return isNumber(value) ? `${plain(value)} GB/s` : MISSING;
     case "points": return percentagePoints(value);
+    case "decimal": return isNumber(value) ? fixed(value, 2) : MISSING;
     case "signed_points": return percentagePoints(value, { signed: true });
     default: return plain(value);
   }

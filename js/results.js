@@ -5,6 +5,7 @@
 import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
+import { renderClassTable } from "./class-table.js";
 
 const GROUPS = [
   { id: "latency", title: "latency_title", metrics: [
@@ -148,6 +149,16 @@ export class ResultsView {
     this.tierSection = tiers;
     root.append(tiers);
 
+    // Per traffic class (shown when the scenario's workload has classes).
+    const perClass = el("section", "metric-group class-split");
+    perClass.id = "class-split";
+    perClass.append(this.label("h3", "", "classes_results_title"));
+    this.classTable = el("div", "tier-table-box");
+    perClass.append(this.classTable);
+    perClass.hidden = true;
+    this.classSection = perClass;
+    root.append(perClass);
+
     for (const group of GROUPS) {
       const section = el("section", `metric-group group-${group.id}`);
       section.dataset.group = group.id;
@@ -258,6 +269,7 @@ export class ResultsView {
     }
     this.renderPinned(predict);
     this.renderTiers(predict);
+    this.classSection.hidden = !renderClassTable(this.classTable, predict);
     this.renderWarnings(predict.warnings || []);
   }
 

@@ -6,20 +6,23 @@
 //   load_trace {file}|{url}  -> {path}           the worker mounts the File (js/trace-worker.js)
 //   predict {scenario}       -> kv_bytes_per_token, cache_capacity_tokens (the point to mark)
 //   replay {path, capacity_tokens, kv_bytes_per_token}  -> curve, points, ceiling, stats, skipped
-//   fit {path}               -> a scenario (cache.block_size + workload)
-//   sweep {fitted scenario, cache.capacity_tokens, values}  -> the model's curve beside the replay
+//   fit {path}               -> a scenario (cache.block_size, admission; workload: rate, prefix groups, classes)
+//   model_vs_replay {fitted scenario, points: a dozen of the replay's}  -> the model's curve, the gaps
 // Progress comes as {type: "trace-progress"} messages from the worker. Text only via textContent.
 
 import { fieldText } from "./i18n.js";
 import { tt } from "./trace-i18n.js";
-import { integer, percent, plain, rawValue, seconds, tokens } from "./format.js";
+import { integer, percent, plain, points, rawValue, seconds, tokens } from "./format.js";
+import { lawVocabulary, summarizeLaw } from "./laws.js";
+import { applyScenarioPatch } from "./traffic.js";
 
 const EXAMPLES = [
   { key: "trace_example_conversation", url: "traces/mooncake_conversation_trace.jsonl" },
   { key: "trace_example_synthetic", url: "traces/mooncake_synthetic_trace.jsonl" },
 ];
 const CURVE_POINTS = 50;
-const MODEL_POINTS = 16;
+/** Replayed capacities the fitted model is computed at (model_vs_replay: one predict each). */
+const MODEL_POINTS = 12;
 const COLORS = { token: "#1f6feb", request: "#d9480f", ceiling: "#2b8a3e", current: "#000000", model: "#868e96", bars: "#1f6feb" };
 const STAT_FORMATS = [
   ["requests", "integer"], ["prompt_tokens", "integer"], ["output_tokens", "integer"], ["block_size", "integer"],
@@ -27,6 +30,8 @@ const STAT_FORMATS = [
   ["unique_blocks", "integer"], ["unique_tokens", "integer"], ["unique_gb", "plain"], ["reused_blocks", "integer"],
   ["reused_block_share", "percent"], ["reused_token_share", "percent"],
 ];
+/** Sections of the fit shown as "field: value" rows (the workload's groups and classes have their own tables). */
+const FIT_SCALAR_SECTIONS = ["cache", "workload"];
 
 const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
 
@@ -43,6 +48,7 @@ function formatValue(format, value) {
   if (format === "percent") return percent(value, 2);
   if (format === "integer") return integer(value);
   if (format === "seconds") return seconds(value);
+  if (format === "points") return points(value);
   return plain(value);
 }
 
@@ -55,14 +61,9 @@ function metric(name, value, format) {
   });
 }
 
-/** Section-wise merge of `patch` (the fitted scenario) into `scenario`, as advice applies. */
-function mergeScenario(scenario, patch) {
-  const next = structuredClone(scenario || {});
-  for (const [section, body] of Object.entries(patch || {})) {
-    if (!body || typeof body !== "object") continue;
-    next[section] = { ...(next[section] && typeof next[section] === "object" ? next[section] : {}), ...body };
-  }
-  return next;
+/** A text value shown in the fit (data-choice carries it for the tests). */
+function choice(name, value) {
+  return element("span", { text: String(value), attrs: { "data-metric": name, "data-choice": String(value), "data-scope": "trace" } });
 }
 
 function chartLibrary() {
@@ -75,6 +76,8 @@ export class TracePanel {
     this.container = container;
     this.client = client;
     this.fields = new Map((schema?.fields || []).map((field) => [field.path, field]));
+    this.traffic = schema?.traffic || null;
+    this.vocabulary = lawVocabulary(this.traffic);
     this.getScenario = getScenario;
     this.onUseScenario = onUseScenario;
     this.runCounter = 0;
@@ -194,7 +197,7 @@ export class TracePanel {
       if (!current()) return;
       if (!replay.ok) throw replay.error;
       this.result = { name: loaded.result.name, bytes: loaded.result.bytes, replay: replay.result, capacity, kvBytes,
-        fit: null, fitError: null, model: null, scenario: this.getScenario(), used: false };
+        fit: null, fitError: null, model: null, modelError: null, scenario: this.getScenario(), used: false };
       this.render();
       this.container.dataset.curve = "drawn";
       performance.mark("kvcache:trace-curve");
@@ -205,8 +208,10 @@ export class TracePanel {
       if (fit.ok) {
         this.result.fit = fit.result;
         this.setStage("trace_stage_predict", source.name);
-        this.result.model = await this.modelCurve(fit.result);
+        const model = await this.modelVsReplay(fit.result);
         if (!current()) return;
+        if (model.ok) this.result.model = model.result;
+        else this.result.modelError = model.error.message;
       } else {
         this.result.fitError = fit.error.message;
       }
@@ -228,19 +233,24 @@ export class TracePanel {
     }
   }
 
-  /** The closed-form model for the fitted scenario at a few of the replay's capacities. */
-  async modelCurve(fitted) {
-    const curve = this.result.replay.curve || [];
-    if (!curve.length) return null;
-    const step = Math.max(1, Math.floor(curve.length / MODEL_POINTS));
-    const rows = curve.filter((row, index) => index % step === 0 || index === curve.length - 1)
-      .filter((row) => isNumber(row.capacity_tokens));
-    const reply = await this.client.call("sweep", {
-      scenario: mergeScenario(this.result.scenario, fitted), path: "cache.capacity_tokens",
-      values: rows.map((row) => row.capacity_tokens),
+  /**
+   * The closed-form model of the current scenario with the fit applied, at about a dozen of the
+   * replay's capacities, and its gaps to the replay (Python's model_vs_replay): {ok, result:
+   * {points: [{..., row}], worst_gap_points, median_gap_points}} | {ok: false, error}.
+   */
+  async modelVsReplay(fitted) {
+    const curve = (this.result.replay.curve || [])
+      .filter((row) => !row.unlimited && isNumber(row.capacity_tokens) && isNumber(row.token_hit_rate));
+    if (!curve.length) return { ok: false, error: { message: tt("trace_model_no_points") } };
+    const step = Math.max(1, Math.ceil(curve.length / MODEL_POINTS));
+    const rows = curve.filter((row, index) => index % step === 0 || index === curve.length - 1);
+    const reply = await this.client.call("model_vs_replay", {
+      scenario: applyScenarioPatch(this.result.scenario, fitted),
+      points: rows.map((row) => ({ capacity_tokens: row.capacity_tokens, token_hit_rate: row.token_hit_rate })),
     });
-    if (!reply.ok) return null;
-    return (reply.result.points || []).map((point, index) => ({ ...point, row: rows[index] }));
+    if (!reply.ok) return reply;
+    const result = { ...reply.result, points: (reply.result.points || []).map((point, index) => ({ ...point, row: rows[index] })) };
+    return { ok: true, result };
   }
 
   // --- drawing ---------------------------------------------------------------------------------
@@ -282,8 +292,14 @@ export class TracePanel {
         metric("trace.current.token_hit_rate", point.token_hit_rate, "percent"));
       row(tt("trace_metric_request_at_capacity"), metric("trace.current.request_hit_rate", point.request_hit_rate, "percent"));
     }
+    const { model, modelError } = this.result;
+    if (model) {
+      row(tt("trace_metric_gap_worst", { count: integer(model.points.length) }), metric("trace.gap.worst_points", model.worst_gap_points, "points"));
+      row(tt("trace_metric_gap_median"), metric("trace.gap.median_points", model.median_gap_points, "points"));
+    }
     const box = element("div", {}, [list]);
     if (!point) box.append(element("p", { className: "muted", text: tt("trace_no_capacity") }));
+    if (modelError) box.append(element("p", { className: "form-error trace-model-error", text: tt("trace_model_failed", { message: modelError }) }));
     return box;
   }
 
@@ -317,10 +333,11 @@ export class TracePanel {
       datasets.push(line(tt("trace_series_ceiling"), [{ x: xs[0], y: ceiling }, { x: xs[xs.length - 1], y: ceiling }],
         COLORS.ceiling, { borderDash: [2, 3], borderWidth: 1.5 }));
     }
-    if (model && model.length) {
-      const data = model.map((point) => ({ x: xOf(point.row), y: point.token_hit_rate }))
-        .filter((p) => isNumber(p.x) && p.x > 0 && isNumber(p.y));
-      datasets.push(line(tt("trace_series_model"), data, COLORS.model, { borderDash: [6, 4], pointRadius: 2 }));
+    if (model && model.points.length) {
+      const drawn = model.points.filter((point) => isNumber(xOf(point.row)) && xOf(point.row) > 0 && isNumber(point.model));
+      // role and capacities: what the tests read back (the capacities Python computed the model at).
+      datasets.push(line(tt("trace_series_model"), drawn.map((point) => ({ x: xOf(point.row), y: point.model })), COLORS.model,
+        { borderDash: [6, 4], pointRadius: 2, role: "model", capacities: drawn.map((point) => point.capacity_tokens) }));
     }
     const point = this.currentPoint();
     if (point && isNumber(xOf(point)) && xOf(point) > 0) {
@@ -408,20 +425,10 @@ export class TracePanel {
     }
     if (!fit) return null;
     box.append(element("p", { className: "muted", text: tt("trace_fit_note") }));
-    const body = element("tbody");
-    for (const [section, values] of Object.entries(fit)) {
-      if (!values || typeof values !== "object") continue;
-      for (const [key, value] of Object.entries(values)) {
-        const path = `${section}.${key}`;
-        const field = this.fields.get(path);
-        const label = field ? fieldText(field, "label") : path;
-        const unit = field?.unit ? ` (${field.unit})` : "";
-        const shown = typeof value === "number"
-          ? metric(`fit.${path}`, value, "plain")
-          : element("span", { text: String(value), attrs: { "data-metric": `fit.${path}`, "data-choice": String(value), "data-scope": "trace" } });
-        body.append(element("tr", {}, [element("th", { text: `${label}${unit}`, attrs: { scope: "row" } }), element("td", {}, [shown])]));
-      }
-    }
+    box.append(this.renderFitFields(fit));
+    const workload = fit.workload && typeof fit.workload === "object" ? fit.workload : {};
+    if (Array.isArray(workload.prefixes) && workload.prefixes.length) box.append(this.renderFitGroups(workload.prefixes));
+    if (Array.isArray(workload.classes)) box.append(this.renderFitClasses(workload.classes));
     const button = element("button", { className: "primary", text: tt("trace_use_parameters"), attrs: { type: "button", id: "trace-use-parameters" } });
     const status = element("span", { className: "muted", text: this.result.used ? tt("trace_used") : "", attrs: { role: "status" } });
     button.addEventListener("click", () => {
@@ -429,9 +436,83 @@ export class TracePanel {
       status.textContent = tt("trace_used");
       this.onUseScenario(structuredClone(fit));
     });
-    box.append(element("table", { className: "trace-table" }, [body]), element("div", { className: "form-actions" }, [button, status]),
+    box.append(element("div", { className: "form-actions" }, [button, status]),
       element("details", {}, [element("summary", { text: "JSON" }), element("pre", { className: "trace-fit-json", text: JSON.stringify(fit, null, 2) })]));
     return box;
+  }
+
+  /** The fit's cache fields and workload scalars (arrival rate; version-1 fields of an older fit), labelled from the schema. */
+  renderFitFields(fit) {
+    const body = element("tbody");
+    for (const section of FIT_SCALAR_SECTIONS) {
+      const values = fit[section];
+      if (!values || typeof values !== "object") continue;
+      for (const [key, value] of Object.entries(values)) {
+        if (value !== null && typeof value === "object") continue;
+        const path = `${section}.${key}`;
+        const field = this.fields.get(path);
+        const label = field ? fieldText(field, "label") : path;
+        const unit = field?.unit ? ` (${field.unit})` : "";
+        const shown = typeof value === "number" ? metric(`fit.${path}`, value, "plain") : choice(`fit.${path}`, value);
+        body.append(element("tr", {}, [element("th", { text: `${label}${unit}`, attrs: { scope: "row" } }), element("td", {}, [shown])]));
+      }
+    }
+    return element("table", { className: "trace-table" }, [body]);
+  }
+
+  trafficLabel(list, key) {
+    const field = (this.traffic?.[list] || []).find((item) => item.path.split(".").pop() === key);
+    return field ? fieldText(field, "label") : key;
+  }
+
+  /** Prefix groups: name, tokens, variants, Zipf exponent. */
+  renderFitGroups(groups) {
+    const keys = ["tokens", "count", "zipf"];
+    const head = element("tr", {}, [element("th", { text: this.trafficLabel("group_fields", "name"), attrs: { scope: "col" } }),
+      ...keys.map((key) => element("th", { text: this.trafficLabel("group_fields", key), attrs: { scope: "col" } }))]);
+    const body = element("tbody");
+    for (const group of groups) {
+      const name = String(group?.name ?? "");
+      body.append(element("tr", { attrs: { "data-group": name } }, [element("th", { text: name, attrs: { scope: "row" } }),
+        ...keys.map((key) => element("td", {}, [key in (group || {}) ? metric(`fit.prefixes.${name}.${key}`, group[key], "plain")
+          : element("span", { className: "muted", text: "—" })]))]));
+    }
+    return element("section", { className: "trace-fit-groups" }, [
+      element("h4", { text: tt("trace_fit_groups") }),
+      element("table", { className: "trace-table trace-fit-grid" }, [element("thead", {}, [head]), body]),
+    ]);
+  }
+
+  /** Each class: share, the groups it starts with, one line per law, its follow-up weights. */
+  renderFitClasses(classes) {
+    const laws = this.traffic?.laws || [];
+    const items = classes.map((item) => {
+      const name = String(item?.name ?? "");
+      const rows = element("tbody");
+      const row = (label, node) => rows.append(element("tr", {}, [element("th", { text: label, attrs: { scope: "row" } }), element("td", {}, [node])]));
+      const weightKey = "share" in (item || {}) ? "share" : "rate";
+      row(weightKey === "share" ? this.trafficLabel("class_fields", "share") : tt("trace_fit_rate"),
+        metric(`fit.classes.${name}.${weightKey}`, item?.[weightKey], "plain"));
+      const prefix = Array.isArray(item?.prefix) ? item.prefix : typeof item?.prefix === "string" ? [item.prefix] : [];
+      row(this.trafficLabel("class_fields", "prefix"), choice(`fit.classes.${name}.prefix`, prefix.length ? prefix.join(" → ") : "—"));
+      for (const law of laws) {
+        const key = law.path.split(".").pop();
+        const value = item?.[key];
+        const summary = value === undefined ? tt("trace_fit_default", { law: summarizeLaw(law.default, this.vocabulary) }) : summarizeLaw(value, this.vocabulary);
+        const node = element("span", { className: "trace-law", text: summary,
+          attrs: { "data-metric": `fit.classes.${name}.${key}`, "data-choice": value && typeof value === "object" ? String(value.dist) : value === undefined ? "default" : "fixed", "data-scope": "trace" } });
+        row(`${fieldText(law, "label")}${law.unit ? ` (${law.unit})` : ""}`, node);
+      }
+      const followUps = item?.follow_ups && typeof item.follow_ups === "object" ? item.follow_ups : null;
+      const kinds = this.traffic?.follow_ups || [];
+      const followText = followUps
+        ? Object.entries(followUps).map(([kind, weight]) => `${fieldText(kinds.find((k) => k.kind === kind) || { label_en: kind }, "label")} ${plain(weight)}`).join(", ")
+        : tt("trace_fit_follow_ups_default");
+      row(tt("trace_fit_follow_ups"), element("span", { text: followText, attrs: { "data-metric": `fit.classes.${name}.follow_ups`, "data-choice": followText, "data-scope": "trace" } }));
+      return element("div", { className: "trace-fit-class", attrs: { "data-class": name } }, [
+        element("h5", { text: name }), element("table", { className: "trace-table" }, [rows])]);
+    });
+    return element("section", { className: "trace-fit-classes" }, [element("h4", { text: tt("trace_fit_classes", { count: integer(classes.length) }) }), ...items]);
   }
 }
 

@@ -5,6 +5,11 @@
 // Tiers below the GPU are one repeated parameter each, `tier=<name>:<size><gb|tok>[:<read GB/s>]`
 // (e.g. tier=cpu:48gb:50, tier=ssd:500000tok), and their policy `tierpol=` (schema.tiers.policy)
 // when it is not the default; the size suffixes are the capacity fields' url_keys.
+// Traffic classes travel as two JSON lists, `prefixes=[…]` and `classes=[…]` (the scenario's
+// workload.prefixes and workload.classes), read with JSON.parse only and kept to the shape
+// js/traffic.js checks; with classes the version-1 per-class fields are neither encoded nor read.
+
+import { PER_CLASS_FIELDS, checkClasses, checkPrefixes, classesGiveRates, classesWorkload, trafficShape } from "./traffic.js";
 
 /** Parameters the page handles itself; the codec skips them silently. */
 export const RESERVED_KEYS = ["lang"];
@@ -17,6 +22,11 @@ const MAX_VALUE_LENGTH = 200;
 /** The repeated parameter carrying one tier below the GPU. */
 export const TIER_KEY = "tier";
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** The parameters carrying workload.prefixes and workload.classes as JSON lists. */
+export const PREFIXES_KEY = "prefixes";
+export const CLASSES_KEY = "classes";
+/** Longest JSON text a link's prefixes= or classes= may hold (a fitted trace's classes take ~3,000). */
+export const MAX_TRAFFIC_JSON = 20_000;
 
 function splitPath(path) {
   const dot = path.indexOf(".");
@@ -190,6 +200,9 @@ export function parse(queryString, schema) {
   const tierList = [];
   let tierPolicy;
   let policyText = null;
+  const shape = trafficShape(schema);
+  const traffic = {}; // prefixes / classes: {value, text}
+  const given = new Map(); // workload key -> [url key, text] of the link's workload fields
   let params;
   try {
     params = new URLSearchParams(typeof queryString === "string" ? queryString : "");
@@ -215,6 +228,15 @@ export function parse(queryString, schema) {
       else [tierPolicy, policyText] = [value, rawValue];
       continue;
     }
+    if (shape && (key === PREFIXES_KEY || key === CLASSES_KEY)) {
+      const value = decodeTrafficList(rawValue, key, shape);
+      if (value === undefined || key in traffic) {
+        notices.push({ code: "invalid", key, value: clip(rawValue), expected: trafficExpectation(key, shape) });
+      } else {
+        traffic[key] = { value, text: rawValue };
+      }
+      continue;
+    }
     const field = fieldsByKey.get(key);
     if (!field) {
       notices.push({ code: "unknown", key: clip(key), value: clip(rawValue), expected: null });
@@ -226,8 +248,23 @@ export function parse(queryString, schema) {
       continue;
     }
     const [section, name] = splitPath(field.path);
+    if (section === "workload") given.set(name, [key, rawValue]);
     if (value === null) delete scenario[section][name];
     else scenario[section][name] = value;
+  }
+  if (traffic[CLASSES_KEY]) {
+    const classes = traffic[CLASSES_KEY].value;
+    const workload = { ...scenario.workload };
+    if (traffic[PREFIXES_KEY]) workload.prefixes = traffic[PREFIXES_KEY].value;
+    workload.classes = classes;
+    scenario.workload = classesWorkload(workload);
+    for (const [name, [key, text]] of given) {
+      if (PER_CLASS_FIELDS.includes(name) || (name === "arrival_rate" && classesGiveRates(classes))) {
+        notices.push({ code: "unused", key, value: clip(text), expected: null, needs: "one_class" });
+      }
+    }
+  } else if (traffic[PREFIXES_KEY]) {
+    notices.push({ code: "unused", key: PREFIXES_KEY, value: clip(traffic[PREFIXES_KEY].text), expected: null, needs: "classes" });
   }
   if (tierList.length) {
     scenario.tiers = tierList;
@@ -238,6 +275,26 @@ export function parse(queryString, schema) {
   return { scenario: canonical(scenario, schema), notices };
 }
 
+/** What a prefixes= / classes= parameter must be, as data. */
+function trafficExpectation(key, shape) {
+  return { kind: "json_list", what: key, max: key === CLASSES_KEY ? shape.limits.classes : shape.limits.groups };
+}
+
+/**
+ * A prefixes= or classes= value as the list it holds, or undefined when it is too long, not JSON,
+ * or not a list of the right shape. JSON.parse only: nothing in the text is executed.
+ */
+export function decodeTrafficList(text, key, shape) {
+  if (typeof text !== "string" || text.length > MAX_TRAFFIC_JSON) return undefined;
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return key === CLASSES_KEY ? checkClasses(value, shape) : checkPrefixes(value, shape);
+}
+
 function encodeValue(value) {
   return typeof value === "number" ? String(value) : String(value);
 }
@@ -245,12 +302,18 @@ function encodeValue(value) {
 /**
  * The query string (without "?") for a scenario: preset and GPU always, then every field whose
  * value differs from its default, in schema order, then one `tier=` per tier and `tierpol=` when
- * it is not the default. parse(encode(s)).scenario equals s for any scenario whose values are
- * valid (a scenario with tiers carries tiers_policy, as parse and the form write it).
+ * it is not the default, then `prefixes=` and `classes=` (JSON) when the workload has classes (its
+ * version-1 per-class fields are then left out). parse(encode(s)).scenario equals s for any
+ * scenario whose values are valid (a scenario with tiers carries tiers_policy, as parse and the
+ * form write it).
  */
 export function encode(scenario, schema) {
   const params = new URLSearchParams();
+  const workload = scenario?.workload;
+  const classes = Array.isArray(workload?.classes) ? workload.classes : null;
   for (const field of schema.fields) {
+    const [section, key] = splitPath(field.path);
+    if (classes && section === "workload" && PER_CLASS_FIELDS.includes(key)) continue;
     const value = readPath(scenario, field.path);
     const hasDefault = field.default !== null && field.default !== undefined;
     if (value === undefined || value === null || value === "") {
@@ -268,7 +331,12 @@ export function encode(scenario, schema) {
       params.append(tiers.policy.url_key, encodeValue(policy));
     }
   }
-  // ":" is allowed in a query and reads better than %3A ("tier=cpu:48gb:50"); URLSearchParams
-  // decodes both. "%3A" in the output can only be an encoded ":" (a literal "%" becomes "%25").
-  return params.toString().replaceAll("%3A", ":");
+  if (classes) {
+    if (Array.isArray(workload.prefixes) && workload.prefixes.length) params.append(PREFIXES_KEY, JSON.stringify(workload.prefixes));
+    params.append(CLASSES_KEY, JSON.stringify(classes));
+  }
+  // ":" is allowed in a query and reads better than %3A ("tier=cpu:48gb:50"); so are the JSON
+  // lists' brackets, braces and commas. URLSearchParams decodes both forms. "%3A" in the output
+  // can only be an encoded ":" (a literal "%" becomes "%25").
+  return params.toString().replace(/%(3A|2C|5B|5D|7B|7D)/g, (whole, hex) => String.fromCharCode(parseInt(hex, 16)));
 }

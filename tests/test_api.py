@@ -1,11 +1,14 @@
 """The JSON boundary: analyze, sweeps, inverse solve, suggestions, and the worker protocol."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from kvcache_calc import api
 from kvcache_calc.advise import apply_patch
+from kvcache_calc.traffic.spec import PER_CLASS
 
 BASE = {"workload": {"arrival_rate": 1, "turns_mean": 5, "think_time_s": 60, "user_tokens": 200,
                      "output_tokens": 400, "system_prompt_tokens": 1000}}
@@ -85,3 +88,43 @@ def test_errors_come_back_as_messages_with_the_field():
                                             "message": "cache.block_size: -1 is not allowed; expected an integer >= 1 and <= 4096"}}
     assert json.loads(api.handle("nope", "{}"))["ok"] is False
     assert json.loads(api.handle("predict", "[1]"))["ok"] is False
+
+
+def test_the_page_refuses_the_same_version_1_fields_next_to_classes_as_python():
+    # js/traffic.js keeps the list for patches that run without the schema; the schema carries Python's
+    source = (Path(__file__).resolve().parents[1] / "js" / "traffic.js").read_text(encoding="utf-8")
+    listed = re.search(r"PER_CLASS_FIELDS = \[([^\]]*)\]", source).group(1)
+    assert re.findall(r'"([a-z_]+)"', listed) == list(PER_CLASS)
+    assert api.schema()["traffic"]["per_class_fields"] == PER_CLASS
+
+
+def test_workload_as_classes_keeps_each_class_rate_and_the_one_class_form_round_trips():
+    rated = {"workload": {"classes": [{"name": "a", "rate": 2}, {"name": "b", "rate": 1, "turns": 3}]}}
+    out = api.workload_as_classes(rated)["workload"]
+    assert "arrival_rate" not in out and [c["rate"] for c in out["classes"]] == [2, 1]
+    assert api.predict(rated)["derived_qps"] == pytest.approx(api.predict({**rated, "workload": out})["derived_qps"])
+    v1 = {"workload": {"arrival_rate": 2, "turns_mean": 4, "think_time_s": 30, "user_tokens": 100,
+                       "output_tokens": 50, "system_prompt_tokens": 800}}
+    classes = api.workload_as_classes(v1)
+    assert classes["workload"]["prefixes"] == [{"name": "system", "tokens": 800}]
+    back = api.workload_as_one_class(classes)["workload"]
+    assert {k: back[k] for k in v1["workload"]} == v1["workload"]
+    assert api.predict(v1)["token_hit_rate"] == api.predict(classes)["token_hit_rate"]
+    lognormal = {"workload": {"classes": [{"name": "a", "turns": {"dist": "lognormal", "median": 2, "sigma": 1}}]}}
+    with pytest.raises(ValueError, match="workload.classes.0.turns.dist"):
+        api.workload_as_one_class(lognormal)
+    wide = {"workload": {"classes": [{"name": "a", "user_tokens": {"dist": "lognormal", "median": 200, "sigma": 1}}]}}
+    with pytest.raises(ValueError, match="workload.classes.0.user_tokens: the one-class form needs"):
+        api.workload_as_one_class(wide)
+
+
+def test_model_vs_replay_gives_the_gap_at_each_capacity():
+    scenario = {"workload": {"arrival_rate": 1}}
+    points = [{"capacity_tokens": 100_000, "token_hit_rate": 0.5}, {"capacity_tokens": 1_000_000, "token_hit_rate": 0.8}]
+    out = api.model_vs_replay(scenario, points)
+    for row, p in zip(out["points"], points):
+        model = api.predict({**scenario, "cache": {"capacity_tokens": p["capacity_tokens"]}})["token_hit_rate"]
+        assert row["model"] == model and row["gap_points"] == pytest.approx((model - p["token_hit_rate"]) * 100)
+    assert out["worst_gap_points"] == max(abs(r["gap_points"]) for r in out["points"])
+    with pytest.raises(ValueError, match="points.0"):
+        api.model_vs_replay(scenario, [{"capacity_tokens": "x"}])

@@ -3,7 +3,11 @@ against the simulator on mixed traffic."""
 
 import json
 import math
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,7 @@ from kvcache_calc.traffic.distributions import (Atoms, Exponential, Fixed, Gamma
                                                 Quantiles, dist_from_json, reach_probabilities)
 from kvcache_calc.traffic.records import synthetic_trace
 
+ROOT = Path(__file__).resolve().parents[1]
 LAWS = [Fixed(3.0), Exponential(10.0), LogNormal(100.0, 1.2), Gamma(50.0, 0.7), Quantiles((1.0, 5.0, 20.0, 200.0)),
         Atoms((1.0, 2.0, 5.0), (0.5, 0.3, 0.2)), Geometric(4.0),
         Mixture(((0.5, LogNormal(10.0, 0.5)), (0.5, Exponential(100.0))))]
@@ -215,3 +220,24 @@ def test_the_page_calls_work_on_mixed_traffic():
 def test_aiperf_traces_cannot_hold_branching_conversations():
     with pytest.raises(ValueError, match="AIPerf session continues"):
         synthetic_trace(MIXED, 100, fmt="aiperf")
+
+
+def test_a_prediction_does_not_depend_on_what_was_predicted_before():
+    # the strata's pairings are drawn once per process and extended as scenarios need more: the i-th
+    # pairing must be the same however the pool grew (a fresh interpreter gives the same answer)
+    short = {"workload": {"classes": [{"name": "a", "turns": 2, "user_tokens": {"dist": "exponential", "mean": 90}}]},
+             "cache": {"capacity_tokens": 60_000}}
+    long = {"workload": {"classes": [{"name": "b", "turns": {"dist": "geometric", "mean": 30},
+                                      "think_time_s": {"dist": "lognormal", "median": 5, "sigma": 1},
+                                      "user_tokens": {"dist": "lognormal", "median": 300, "sigma": 1}}]},
+            "cache": {"capacity_tokens": 400_000}}
+    from kvcache_calc.traffic import turns
+
+    turns._PERMUTATIONS.clear()   # this process's pairings start now: the short scenario draws the first few
+    api.predict(short, with_advice=False)
+    here = api.predict(long, with_advice=False)["token_hit_rate"]
+    code = ("import json, sys; from kvcache_calc.api import predict; "
+            "print(repr(predict(json.loads(sys.argv[1]), with_advice=False)['token_hit_rate']))")
+    fresh = subprocess.run([sys.executable, "-c", code, json.dumps(long)], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT / "py")}, timeout=120).stdout
+    assert float(fresh) == here

@@ -11,11 +11,12 @@ from typing import Any, Callable
 from .advise import advice
 from .evaluate import predict_scenario
 from .presets import gpu_ids, load_presets, model_ids
-from .scenario import PER_CLASS, parse_scenario
+from .scenario import parse_scenario, rates_per_class
 from .routing_comparison import RoutingSimulation, model_comparison
 from .schema import schema_json
 from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
 from .simulate import Simulation, simulate_scenario
+from .traffic.spec import PER_CLASS
 
 
 def predict(scenario: dict, with_advice: bool = True) -> dict:
@@ -158,9 +159,14 @@ def workload_as_classes(scenario: dict) -> dict:
     s = parse_scenario(scenario)
     workload = {k: v for k, v in (scenario.get("workload") or {}).items() if k not in PER_CLASS}
     traffic = s.traffic.to_json()
-    if not any("rate" in c for c in (scenario.get("workload") or {}).get("classes") or []):
+    classes = traffic["classes"]
+    if rates_per_class(scenario):
+        # classes with their own rates keep them (the total is their sum)
+        classes = [{("rate" if k == "share" else k): (v * traffic["arrival_rate"] if k == "share" else v)
+                    for k, v in c.items()} for c in classes]
+    else:
         workload["arrival_rate"] = traffic["arrival_rate"]
-    workload.update(prefixes=traffic["prefixes"], classes=traffic["classes"])
+    workload.update(prefixes=traffic["prefixes"], classes=classes)
     return {**scenario, "workload": workload}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields as dc_fields, replace
 from typing import Any
 
 from .presets import gpu_ids, gpu_preset, model_ids, model_preset
-from .traffic.spec import TrafficSpec, parse_traffic, single_class
+from .traffic.spec import PER_CLASS, TrafficSpec, parse_traffic, single_class
 from .schema import (FIELDS_BY_PATH, MAX_TIERS, SCENARIO_VERSION, SECTIONS, TIER_FIELDS, TIER_NAME_PATTERN,
                      TIER_READ_DEFAULTS, TIERS_POLICY, Field, default_scenario)
 
@@ -138,7 +138,7 @@ class Scenario:
         if path == "cache.capacity_tokens":
             resolved = normalized(self)
             raw = {**raw, **{k: resolved[k] for k in ("model", "hardware") if k in resolved and not raw.get(k)}}
-        if path == "workload.arrival_rate" and _rates_per_class(raw):
+        if path == "workload.arrival_rate" and rates_per_class(raw):
             # the classes give their own rates: scale them all, keeping their proportions
             factor = value / self.traffic.arrival_rate
             workload = dict(raw["workload"])
@@ -147,7 +147,7 @@ class Scenario:
         return parse_scenario(set_path(raw, path, value))
 
 
-def _rates_per_class(raw: dict) -> bool:
+def rates_per_class(raw: dict) -> bool:
     classes = (raw.get("workload") or {}).get("classes")
     return isinstance(classes, list) and bool(classes) and all(isinstance(c, dict) and "rate" in c for c in classes)
 
@@ -371,10 +371,6 @@ def parse_scenario(raw: Any) -> Scenario:
 
 
 TRAFFIC_KEYS = ("classes", "prefixes")
-# version-1 fields and where each lives in a class
-PER_CLASS = {"turns_mean": "turns", "turns_dist": "turns", "think_time_s": "think_time_s",
-             "think_dist": "think_time_s", "user_tokens": "user_tokens", "output_tokens": "output_tokens",
-             "system_prompt_tokens": "prefix (a group in workload.prefixes)"}
 
 
 def _classes(nested: dict, flat: dict) -> TrafficSpec:

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .traffic.distributions import PARAMETERS, ROLES
-from .traffic.spec import CLASS_DEFAULTS, MAX_CATALOG, MAX_CLASSES, MAX_GROUPS, MAX_PATH, NAME_PATTERN, ROLE_OF
+from .traffic.spec import (CLASS_DEFAULTS, MAX_CATALOG, MAX_CLASSES, MAX_GROUPS, MAX_PATH, NAME_PATTERN, PER_CLASS,
+                           ROLE_OF)
 
 SCENARIO_VERSION = 1
 
@@ -268,7 +269,7 @@ GROUP_FIELDS: tuple[Field, ...] = (
     _f("prefixes.name", "text", None, "", "", "Prefix group", "前缀组",
        'Name (lower-case letters, digits, "-" or "_"); classes name the groups their prompts start with.',
        "名称（小写字母、数字、“-”或“_”）；类别用名称指明其提示以哪些前缀组开头。"),
-    _f("prefixes.tokens", "int", 1000, "", "tokens", "Tokens", "token 数",
+    _f("prefixes.tokens", "int", None, "", "tokens", "Tokens", "token 数",
        "Tokens of one variant (a system prompt, a tenant's prompt, a document).",
        "每个变体的 token 数（系统提示、租户提示或一篇文档）。", minimum=1, maximum=10_000_000),
     _f("prefixes.count", "int", 1, "", "variants", "Variants", "变体数",
@@ -284,6 +285,11 @@ CLASS_FIELDS: tuple[Field, ...] = (
     _f("classes.share", "float", 1.0, "", "", "Share", "份额",
        "Share of the conversation arrivals; shares are divided by their sum.",
        "占会话到达的份额；各份额按其总和归一化。", minimum=0.0, maximum=1e12, exclusive_minimum=True),
+    _f("classes.rate", "float", None, "", "conv/s", "Rate", "到达率",
+       "Conversations per second of this class, instead of a share (then every class gives one, and "
+       "workload.arrival_rate is their sum).",
+       "该类别每秒的会话数，代替份额（此时每个类别都要给出，workload.arrival_rate 为其总和）。",
+       minimum=0.0, maximum=1e6, exclusive_minimum=True, optional=True),
     _f("classes.prefix", "text", None, "", "", "Starts with", "开头前缀",
        "The prefix groups its prompts start with, in prompt order (a system prompt, then documents).",
        "其提示依次以哪些前缀组开头（先系统提示，再文档）。"),
@@ -334,6 +340,8 @@ def traffic_schema_json() -> dict:
     """Classes and prefix groups for the page's editor: fields, law kinds per role, parameters, limits."""
     return {"limits": {"classes": MAX_CLASSES, "groups": MAX_GROUPS, "path": MAX_PATH,
                        "name_pattern": NAME_PATTERN},
+            # the version-1 workload fields a workload with classes refuses, and where each goes in a class
+            "per_class_fields": dict(PER_CLASS),
             "group_fields": [_field_json(f) for f in GROUP_FIELDS],
             "class_fields": [_field_json(f) for f in CLASS_FIELDS],
             "laws": [dict(_field_json(f), role=ROLE_OF[f.key]) for f in LAW_FIELDS],

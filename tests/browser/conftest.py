@@ -37,6 +37,15 @@ def assert_site_is_current():
         pytest.fail("_site/ was built from other Python sources than the working tree; run `make site`")
 
 
+def cpython_answer(method: str, payload: dict) -> dict:
+    """CPython's `api.handle(method, payload)` result (the same call the page's worker makes)."""
+    from kvcache_calc import api
+
+    reply = json.loads(api.handle(method, json.dumps(payload)))
+    assert reply["ok"], reply
+    return reply["result"]
+
+
 def _csp_of_index() -> str:
     html = (SITE / "index.html").read_text(encoding="utf-8")
     match = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', html)

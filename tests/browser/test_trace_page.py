@@ -1,5 +1,7 @@
-"""The trace panel: sample trace -> curve + ceiling equal to CPython's replay, fit, "use these
-parameters"; a malformed upload reports its skipped lines; the page stays responsive meanwhile."""
+"""The trace panel: sample trace -> curve + ceiling equal to CPython's replay, the fitted model's
+curve and its gap to the replay equal to CPython's model_vs_replay, the fit shown as prefix groups
+and classes, "use these parameters" (the classes editor); a malformed upload reports its skipped
+lines; the page stays responsive meanwhile."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, SITE
+from conftest import BOOT_TIMEOUT_MS, SITE, cpython_answer
 
 SAMPLE = "mooncake_conversation_trace.jsonl"
 CURVE_BUDGET_S = 3.0  # the issue's goal on an idle machine; the assertion allows a loaded one
 ABSOLUTE = 1e-9
+
+MODEL_CURVE = """() => {
+    const chart = window.Chart.getChart(document.querySelector('#trace-panel canvas[data-chart="trace-curve"]'));
+    const model = chart.data.datasets.find((d) => d.role === 'model');
+    return model ? { capacities: model.capacities, y: model.data.map((p) => p.y) } : null;
+}"""
 
 INK = """(name) => {
     const canvas = document.querySelector(`#trace-panel canvas[data-chart="${name}"]`);
@@ -123,6 +131,54 @@ def test_page_stays_responsive_during_replay(example_run):
     assert example_run["gap"] < 500, example_run
 
 
+def test_fitted_model_gap_matches_cpython(booted, example_run, cpython_replay):
+    """The model's curve is the current scenario with the fit applied, at a dozen of the replay's
+    capacities; the gaps shown are CPython's model_vs_replay of the same points."""
+    page = booted.page
+    replay, fit = cpython_replay
+    drawn = page.evaluate(MODEL_CURVE)
+    assert drawn is not None and 8 <= len(drawn["capacities"]) <= 14, drawn
+    at = {row["capacity_tokens"]: row["token_hit_rate"] for row in replay["curve"]}
+    current = booted.scenario()
+    workload = {k: v for k, v in current["workload"].items() if k not in (
+        "turns_mean", "turns_dist", "think_time_s", "think_dist", "user_tokens", "output_tokens",
+        "system_prompt_tokens", "prefixes", "classes")}
+    merged = {**current, "cache": {**current["cache"], **fit["cache"]}, "workload": {**workload, **fit["workload"]}}
+    points = [{"capacity_tokens": c, "token_hit_rate": at[c]} for c in drawn["capacities"]]
+    expected = cpython_answer("model_vs_replay", {"scenario": merged, "points": points})
+    assert all(abs(y - p["model"]) <= ABSOLUTE for y, p in zip(drawn["y"], expected["points"]))
+    assert abs(metric(page, "trace.gap.worst_points") - expected["worst_gap_points"]) <= 1e-7
+    assert abs(metric(page, "trace.gap.median_points") - expected["median_gap_points"]) <= 1e-7
+    assert "pp" in page.text_content("#trace-panel [data-metric='trace.gap.worst_points']")
+    assert expected["worst_gap_points"] < 10  # the fit describes the trace it came from
+
+
+def test_fit_is_shown_readably(booted, example_run, cpython_replay):
+    page = booted.page
+    _, fit = cpython_replay
+    groups = page.eval_on_selector_all("#trace-fit tr[data-group]", "(rows) => rows.map((r) => r.dataset.group)")
+    assert groups == [g["name"] for g in fit["workload"]["prefixes"]]
+    for group in fit["workload"]["prefixes"]:
+        assert metric(page, f"fit.prefixes.{group['name']}.tokens") == group["tokens"]
+    classes = page.eval_on_selector_all("#trace-fit .trace-fit-class", "(items) => items.map((i) => i.dataset.class)")
+    assert classes == [c["name"] for c in fit["workload"]["classes"]]
+    for item in fit["workload"]["classes"]:
+        assert metric(page, f"fit.classes.{item['name']}.share") == item["share"]
+        for law in ("turns", "think_time_s", "user_tokens", "output_tokens"):
+            node = page.locator(f"#trace-fit [data-metric='fit.classes.{item['name']}.{law}']")
+            value = item.get(law)
+            kind = "default" if value is None else value["dist"] if isinstance(value, dict) else "fixed"
+            assert node.get_attribute("data-choice") == kind, (item["name"], law)
+            text = node.text_content()
+            assert text and "[object" not in text and "undefined" not in text
+            if kind == "empirical":
+                assert "Empirical" in text and ("quantiles" in text or "values" in text), text
+    assert metric(page, "fit.cache.block_size") == fit["cache"]["block_size"]
+    assert page.get_attribute("#trace-fit [data-metric='fit.cache.admission']", "data-choice") == fit["cache"]["admission"]
+    raw = json.loads(page.text_content("#trace-fit details pre"))
+    assert raw == fit
+
+
 def test_fitted_scenario_loads_into_form(booted, example_run, cpython_replay):
     page = booted.page
     _, fit = cpython_replay
@@ -131,13 +187,31 @@ def test_fitted_scenario_loads_into_form(booted, example_run, cpython_replay):
     assert metric(page, "fit.cache.block_size") == fit["cache"]["block_size"]
     before = page.input_value("input[name='workload.arrival_rate']")
     assert float(before) != fit["workload"]["arrival_rate"]
+    assert not page.is_visible(".classes-body")
     page.click("#trace-use-parameters")
     booted.wait_idle()
-    for path in ("workload.arrival_rate", "workload.turns_mean", "workload.think_time_s", "cache.block_size"):
-        section, key = path.split(".")
-        assert float(page.input_value(f"input[name='{path}']")) == fit[section][key], path
-    assert booted.scenario()["workload"]["arrival_rate"] == fit["workload"]["arrival_rate"]
-    assert "rate=" in page.url
+    # The form shows the classes editor with the fitted groups and classes; the rest of the fit too.
+    assert page.is_visible(".classes-body") and not page.is_visible(".field[data-path='workload.turns_mean']")
+    assert float(page.input_value("input[name='workload.arrival_rate']")) == fit["workload"]["arrival_rate"]
+    assert float(page.input_value("input[name='cache.block_size']")) == fit["cache"]["block_size"]
+    assert page.input_value("select[name='cache.admission']") == fit["cache"]["admission"]
+    for i, item in enumerate(fit["workload"]["classes"]):
+        assert page.input_value(f"input[name='workload.classes.{i}.name']") == item["name"]
+    assert page.input_value("select[name='workload.classes.0.user_tokens.dist']") == "kept"
+    scenario = booted.scenario()
+    assert scenario["workload"] == fit["workload"]  # empirical laws kept whole, no version-1 field left
+    assert scenario["cache"]["block_size"] == fit["cache"]["block_size"]
+    assert scenario["cache"]["admission"] == fit["cache"]["admission"]
+    assert page.text_content("#form-error") == ""
+    assert "rate=" in page.url and "classes=" in page.url and "turns=" not in page.url
+    # The page's per-class numbers are CPython's for the scenario the form reads.
+    expected = cpython_answer("predict", {"scenario": scenario, "advice": False})
+    shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-scope="class"][data-metric]')]
+        .map((el) => [el.dataset.metric, el.dataset.value]))""")
+    for row in expected["classes"]:
+        for key in ("share", "token_hit_rate", "request_hit_rate"):
+            assert abs(float(shown[f"class.{row['name']}.{key}"]) - row[key]) <= ABSOLUTE, (row["name"], key)
+    assert abs(booted.metric_values()["token_hit_rate"] - expected["token_hit_rate"]) <= ABSOLUTE
     assert not booted.problems(), booted.problems()
 
 

@@ -40,6 +40,19 @@ SCENARIOS = [
      "tiers_policy": "inclusive", "workload": {"turns_dist": "fixed", "turns_mean": 6},
      "cluster": {"replicas": 2, "routing": "round_robin"}},
     {"version": 1, "workload": {"arrival_rate": -1}},
+    # mixed traffic: a catalog, heavy-tailed and empirical laws, branches, trace-replay admission
+    {"version": 1, "cache": {"capacity_tokens": 300_000, "admission": "trace_replay"},
+     "workload": {"arrival_rate": 1.2,
+                  "prefixes": [{"name": "system", "tokens": 900}, {"name": "docs", "tokens": 2500, "count": 300, "zipf": 1.1}],
+                  "classes": [
+                      {"name": "chat", "share": 2, "prefix": ["system"],
+                       "think_time_s": {"dist": "lognormal", "median": 25, "sigma": 1.2},
+                       "user_tokens": {"dist": "gamma", "mean": 180, "shape": 1.5}, "output_tokens": 250,
+                       "follow_ups": {"continue": 0.8, "branch": 0.2}},
+                      {"name": "rag", "share": 1, "prefix": ["system", "docs"], "turns": {"dist": "empirical", "values": [1, 2, 4], "weights": [5, 3, 2]},
+                       "think_time_s": {"dist": "exponential", "mean": 40},
+                       "user_tokens": {"dist": "empirical", "quantiles": [20, 60, 100, 300]}, "output_tokens": 150}]}},
+    {"version": 1, "workload": {"classes": [{"name": "a", "think_time_s": {"dist": "lognormal", "median": 5, "sigma": 0}}]}},
     {"version": 1, "hardware": {"num_gpus": 3, "tensor_parallel": 2}},
 ]
 
@@ -49,6 +62,10 @@ def _calls() -> list:
     calls += [["predict", {"scenario": scenario}] for scenario in SCENARIOS]
     calls.append(["analyze", {"scenario": SCENARIOS[1]}])
     calls.append(["compare_routing", {"scenario": SCENARIOS[4]}])
+    mixed = SCENARIOS[-2]
+    calls.append(["compare_routing", {"scenario": {**mixed, "cluster": {"replicas": 3, "routing": "random"}}}])
+    calls.append(["tornado", {"scenario": mixed}])
+    calls.append(["workload_as_classes", {"scenario": SCENARIOS[1]}])
     return calls
 
 

@@ -681,11 +681,11 @@ def _fail(path: str, value: Any, allowed: str) -> ValueError:
 def _number(obj: dict, key: str, path: str, low: float, high: float, low_open: bool = False,
             integer: bool = False) -> float:
     where = f"{path}.{key}"
-    if key not in obj:
-        raise ValueError(f"{where}: required")
-    value = obj[key]
     kind = "an integer" if integer else "a number"
     allowed = f"{kind} {'>' if low_open else '>='} {low:g} and <= {high:g}"
+    if key not in obj:
+        raise ValueError(f"{where}: required; expected {allowed}")
+    value = obj[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _fail(where, value, allowed)
     if (value <= low if low_open else value < low) or value > high:

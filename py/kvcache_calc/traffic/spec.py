@@ -190,6 +190,10 @@ CLASS_KEYS = ("name", "share", "rate", "prefix", "turns", "think_time_s", "conte
 CLASS_DEFAULTS = {"turns": {"dist": "geometric", "mean": 5.0},
                   "think_time_s": {"dist": "exponential", "mean": 60.0},
                   "context_tokens": 0, "user_tokens": 200, "output_tokens": 400}
+# version-1 workload fields and where each lives in a class
+PER_CLASS = {"turns_mean": "turns", "turns_dist": "turns", "think_time_s": "think_time_s",
+             "think_dist": "think_time_s", "user_tokens": "user_tokens", "output_tokens": "output_tokens",
+             "system_prompt_tokens": "prefix (a group in workload.prefixes)"}
 ROLE_OF = {"turns": "turns", "think_time_s": "seconds", "context_tokens": "tokens", "user_tokens": "tokens",
            "output_tokens": "tokens"}
 

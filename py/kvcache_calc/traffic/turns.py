@@ -216,19 +216,17 @@ class ClassTable:
         return len(weights)
 
 
-_PERMUTATIONS: dict[int, list[tuple[int, ...]]] = {}
+_PERMUTATIONS: dict[int, tuple[random.Random, list[int], list[tuple[int, ...]]]] = {}
 
 
 def _permutations(k: int, count: int) -> list[tuple[int, ...]]:
-    """`count` seeded permutations of range(k): the pairing of strata across variables (fixed, so the
-    model is a deterministic function of the scenario; drawn once per process and extended as needed)."""
-    pool = _PERMUTATIONS.setdefault(k, [])
-    if len(pool) < count:
-        rng = random.Random(20261201 + k + len(pool))
-        base = list(range(k))
-        for _ in range(count - len(pool)):
-            rng.shuffle(base)
-            pool.append(tuple(base))
+    """At least `count` seeded permutations of range(k): the pairing of strata across variables. The
+    i-th is the i-th draw of one generator per k, however the pool grew, so the model is a function
+    of the scenario alone (drawn once per process, extended as needed)."""
+    rng, base, pool = _PERMUTATIONS.setdefault(k, (random.Random(20261201 + k), list(range(k)), []))
+    while len(pool) < count:
+        rng.shuffle(base)
+        pool.append(tuple(base))
     return pool
 
 
