@@ -28,6 +28,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from planning_speed import MIXED
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_site"
 DOCS = ROOT / "docs" / "performance.md"
@@ -94,7 +96,7 @@ def app_run(browser, url: str) -> dict:
         wait(page, "body[data-ready='true'][data-busy='false']")
         out["warm_numbers_ms"] = mark(page, "kvcache:first-result")
         out["warm_analysis_ms"] = mark(page, "kvcache:first-analysis")
-        out.update(page.evaluate("""async () => {
+        out.update(page.evaluate("""async (mixed) => {
             const settled = (flag) => new Promise((resolve) => {
                 const check = () => (document.body.dataset[flag] === 'false' ? resolve() : setTimeout(check, 1));
                 setTimeout(check, 0);
@@ -123,11 +125,18 @@ def app_run(browser, url: str) -> dict:
                               cluster: { replicas: 4, routing: 'random' } };
             const analyzePlanned = await time('analyze', 1.74, planned);
             const compare = await time('compare_routing', 1.75, planned, { simulate: true });
+            const t1 = performance.now();
+            await window.kvcacheCalc.call('predict', { scenario: mixed, advice: false });
+            const mixedPredict = performance.now() - t1;
+            const t2 = performance.now();
+            await window.kvcacheCalc.call('analyze', { scenario: { ...mixed, workload: { ...mixed.workload, arrival_rate: 1.49 } } });
+            const mixedAnalyze = performance.now() - t2;
             return { edit_to_numbers_ms: numbers, edit_to_charts_ms: charts,
+                     mixed_predict_round_trip_ms: mixedPredict, mixed_analyze_round_trip_ms: mixedAnalyze,
                      predict_round_trip_ms: predict, predict_advice_round_trip_ms: advised,
                      analyze_round_trip_ms: analyze, analyze_planned_round_trip_ms: analyzePlanned,
                      compare_routing_round_trip_ms: compare };
-        }"""))
+        }""", MIXED))
         return out
     finally:
         context.close()
@@ -210,6 +219,9 @@ def render(m: dict, runs: int, version: str) -> str:
         f"{m['analyze_planned_round_trip_ms']:.0f} ms |",
         f"| worker round trip, `compare_routing` simulating 4 routings of that cluster | "
         f"{m['compare_routing_round_trip_ms']:.0f} ms |",
+        f"| worker round trip, `predict` of mixed traffic (3 classes, a 500-document catalog, a CPU tier; "
+        f"bench/planning_speed.py `MIXED`) | {m['mixed_predict_round_trip_ms']:.0f} ms |",
+        f"| worker round trip, `analyze` of that mixed traffic | {m['mixed_analyze_round_trip_ms']:.0f} ms |",
         "",
     ])
 

@@ -19,6 +19,7 @@ from kvcache_calc.simulate import Simulation
 from kvcache_calc.trace import Request
 from kvcache_calc.traffic.distributions import (Atoms, Exponential, Fixed, Gamma, Geometric, LogNormal, Mixture,
                                                 Quantiles, dist_from_json, reach_probabilities)
+from kvcache_calc.traffic import turns
 from kvcache_calc.traffic.records import synthetic_trace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,8 +232,6 @@ def test_a_prediction_does_not_depend_on_what_was_predicted_before():
                                       "think_time_s": {"dist": "lognormal", "median": 5, "sigma": 1},
                                       "user_tokens": {"dist": "lognormal", "median": 300, "sigma": 1}}]},
             "cache": {"capacity_tokens": 400_000}}
-    from kvcache_calc.traffic import turns
-
     turns._PERMUTATIONS.clear()   # this process's pairings start now: the short scenario draws the first few
     api.predict(short, with_advice=False)
     here = api.predict(long, with_advice=False)["token_hit_rate"]

@@ -144,9 +144,6 @@ class Dist:
     def mean(self) -> float:
         return self.moment(1)
 
-    def sf(self, x: float) -> float:
-        return 1.0 - self.cdf(x)
-
     def partial_mean(self, t: float) -> float:
         """E[X; X < t]."""
         return self.mean_min(t) - t * (1.0 - self.below(t))

@@ -95,9 +95,6 @@ class TrafficSpec:
     def prefix_tokens(self, c: TrafficClass) -> int:
         return sum(self.group(n).tokens for n in c.prefix)
 
-    def with_rate(self, rate: float) -> "TrafficSpec":
-        return TrafficSpec(rate, self.groups, self.classes, self.single)
-
     def to_json(self) -> dict:
         return {"arrival_rate": self.arrival_rate, "prefixes": [g.to_json() for g in self.groups],
                 "classes": [c.to_json() for c in self.classes]}
