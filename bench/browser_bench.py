@@ -192,8 +192,6 @@ def main() -> None:
 
 def render(m: dict, runs: int, version: str) -> str:
     return "\n".join([
-        "## Browser",
-        "",
         f"Measured by `python3 bench/browser_bench.py` (medians of {runs} interleaved runs, each in a fresh",
         f"browser context; Chromium {version}, headless, {os.cpu_count()} CPUs, {platform.machine()}; local",
         f"http.server, so network time is ~0; 1-minute load average {m['load_average']:.1f} at the end, i.e.",
@@ -226,15 +224,17 @@ def render(m: dict, runs: int, version: str) -> str:
     ])
 
 
+BEGIN, END = "<!-- browser-bench: begin -->", "<!-- browser-bench: end -->"
+
+
 def write_docs(section: str) -> None:
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n\n"
-    start = text.find("## Browser")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end == -1 else text[end + 1:])
-    DOCS.write_text(text, encoding="utf-8")
+    """Replace the measured part of docs/performance.md's Browser section (between its markers); the
+    commentary around it is written by hand."""
+    text = DOCS.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN), text.find(END)
+    if start == -1 or end == -1:
+        raise SystemExit(f"{DOCS}: no {BEGIN} ... {END} markers to write between")
+    DOCS.write_text(text[:start] + BEGIN + "\n" + section + END + text[end + len(END):], encoding="utf-8")
     print(f"wrote the Browser section of {DOCS}")
 
 
