@@ -7,7 +7,7 @@
 // Python's (workload_as_classes / workload_as_one_class); app.js wires the two buttons. Text via
 // textContent only.
 
-import { element } from "./dom.js";
+import { clearInvalid, element, markInvalid } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 import { numberOrText } from "./tiers.js";
 import { DEFAULT, FIXED, KEPT, editableKinds, kindLabel, kindParameters, lawJson, lawState, lawVocabulary, summarizeLaw } from "./laws.js";
@@ -46,20 +46,6 @@ function fieldBox(path, control, className = "") {
   const box = element("div", { className: `field ${className}`.trim(), dataset: { path } },
     [element("label", { for: control.id }, [label, unit]), control, help, error]);
   return { box, label, unit, help, error };
-}
-
-function markInvalid(input, errorNode, message) {
-  errorNode.textContent = message;
-  if (!input) return;
-  input.classList.add("invalid");
-  input.setAttribute("aria-invalid", "true");
-  input.closest(".field")?.classList.add("has-error");
-}
-
-function clearInvalid(input) {
-  input.classList.remove("invalid");
-  input.removeAttribute("aria-invalid");
-  input.closest(".field")?.classList.remove("has-error");
 }
 
 /**

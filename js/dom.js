@@ -33,3 +33,19 @@ export function tableHead(labels) {
   thead.append(row);
   return thead;
 }
+
+/** Mark an input as wrong and put the message beside it (errorNode); a message alone when no input. */
+export function markInvalid(input, errorNode, message) {
+  errorNode.textContent = message;
+  if (!input) return;
+  input.classList.add("invalid");
+  input.setAttribute("aria-invalid", "true");
+  input.closest(".field")?.classList.add("has-error");
+}
+
+/** Undo markInvalid on an input (its message node is cleared by the caller). */
+export function clearInvalid(input) {
+  input.classList.remove("invalid");
+  input.removeAttribute("aria-invalid");
+  input.closest(".field")?.classList.remove("has-error");
+}

@@ -2,7 +2,7 @@
 // scenario path ("workload.arrival_rate"). Reading the form gives the scenario JSON the
 // calculator receives; writing puts a scenario back. No arithmetic on results happens here.
 
-import { element } from "./dom.js";
+import { clearInvalid, element, markInvalid } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 import { canonical, defaultScenario } from "./url.js";
 import { buildTiersEditor, numberOrText } from "./tiers.js";
@@ -276,9 +276,7 @@ export function buildForm(container, schema, presets) {
     classesEditor?.clearErrors();
     for (const row of rows.values()) {
       row.error.textContent = "";
-      row.input.classList.remove("invalid");
-      row.input.removeAttribute("aria-invalid");
-      row.input.closest(".field")?.classList.remove("has-error");
+      clearInvalid(row.input);
     }
   }
 
@@ -288,10 +286,7 @@ export function buildForm(container, schema, presets) {
     if (classesEditor?.showError(error)) return true;
     const row = error && error.field ? rows.get(error.field) : undefined;
     if (!row) return false;
-    row.error.textContent = error.message;
-    row.input.classList.add("invalid");
-    row.input.setAttribute("aria-invalid", "true");
-    row.input.closest(".field")?.classList.add("has-error");
+    markInvalid(row.input, row.error, error.message);
     return true;
   }
 

@@ -4,7 +4,7 @@
 // one of capacity_gb / capacity_tokens) and a read bandwidth. Inputs are named by their scenario
 // path ("tiers.0.capacity_gb"), so Python's error `field` finds them. Text via textContent only.
 
-import { element } from "./dom.js";
+import { clearInvalid, element, markInvalid } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -208,21 +208,10 @@ export function buildTiersEditor(tierSchema) {
       ? scenario.tiers_policy : policyField.default;
   }
 
-  function markInvalid(input, errorNode, message) {
-    errorNode.textContent = message;
-    if (!input) return;
-    input.classList.add("invalid");
-    input.setAttribute("aria-invalid", "true");
-    input.closest(".field")?.classList.add("has-error");
-  }
 
   function clearErrors() {
     const inputs = [policySelect, ...rows.flatMap((row) => [row.name, row.capacity, row.read])];
-    for (const input of inputs) {
-      input.classList.remove("invalid");
-      input.removeAttribute("aria-invalid");
-      input.closest(".field")?.classList.remove("has-error");
-    }
+    for (const input of inputs) clearInvalid(input);
     for (const node of [sectionError, policyErrorNode, ...rows.flatMap((row) => [row.rowError,
       row.boxes.name.error, row.boxes.capacity.error, row.boxes.read.error])]) node.textContent = "";
   }

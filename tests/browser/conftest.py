@@ -10,6 +10,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import math
 import re
 import shutil
 import threading
@@ -126,6 +127,16 @@ class PageWatch:
 
     def problems(self) -> list[str]:
         return self.console_errors + self.page_errors + [f"dialog: {d}" for d in self.dialogs]
+
+    def assert_clean(self) -> None:
+        """No NaN, undefined or Infinity on screen, every data-value a finite number (or empty), and no
+        console error, page error or dialog."""
+        text = self.page.inner_text("body")
+        for word in ("NaN", "undefined", "Infinity"):
+            assert word not in text, word
+        values = self.page.evaluate("[...document.querySelectorAll('[data-value]')].map((el) => el.dataset.value)")
+        assert all(v == "" or math.isfinite(float(v)) for v in values)
+        assert self.problems() == []
 
 
 

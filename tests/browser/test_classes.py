@@ -64,15 +64,6 @@ def assert_matches_cpython(watch):
     return scenario, expected
 
 
-def assert_clean(watch):
-    text = watch.page.inner_text("body")
-    for word in ("NaN", "undefined", "Infinity"):
-        assert word not in text, word
-    values = watch.page.evaluate("[...document.querySelectorAll('[data-value]')].map((el) => el.dataset.value)")
-    assert all(v == "" or math.isfinite(float(v)) for v in values)
-    assert watch.problems() == []
-
-
 def link_scenario(page, query: str) -> dict:
     """The scenario js/url.js reads from a query (what opening the link gives)."""
     return page.evaluate("""async (query) => {
@@ -128,7 +119,7 @@ def test_multi_class_link_round_trips_and_matches_cpython(linked):
     assert json.loads(params["classes"][0]) == CLASSES and json.loads(params["prefixes"][0]) == PREFIXES
     assert not {"turns", "tdist", "think", "zdist", "user", "out", "sys"} & set(params)
     assert page.url == address  # the page had already written this address when it opened the link
-    assert_clean(linked)
+    linked.assert_clean()
 
 
 def test_editor_adds_renames_removes_a_class_and_changes_a_law(at_link):
@@ -181,7 +172,7 @@ def test_editor_adds_renames_removes_a_class_and_changes_a_law(at_link):
     # The address carries the edited classes.
     params = parse_qs(urlsplit(page.url).query)
     assert [c["name"] for c in json.loads(params["classes"][0])] == ["chat", "agent"]
-    assert_clean(at_link)
+    at_link.assert_clean()
 
 
 def test_bad_class_values_name_the_field(at_link):
@@ -208,7 +199,7 @@ def test_bad_class_values_name_the_field(at_link):
         assert field in page.text_content("#form-error")
         assert page.is_visible("#stale-note")
         assert at_link.metric_values() == good and class_values(page) == good_classes
-        assert_clean(at_link)
+        at_link.assert_clean()
         page.fill(selector, before)
         at_link.wait_idle()
         assert page.text_content("#form-error") == ""
@@ -220,7 +211,7 @@ def test_bad_class_values_name_the_field(at_link):
     assert page.get_attribute("input[name='workload.classes.1.think_time_s.median']", "placeholder") == "required"
     assert "workload.classes.1.think_time_s.median" in page.text_content("#form-error")
     assert page.get_attribute("input[name='workload.classes.1.think_time_s.median']", "aria-invalid") == "true"
-    assert_clean(at_link)
+    at_link.assert_clean()
 
 
 def test_malformed_classes_link_gives_a_notice_and_the_page_calculates(at_link):
@@ -282,7 +273,7 @@ def test_malformed_classes_link_gives_a_notice_and_the_page_calculates(at_link):
     assert page.evaluate("document.querySelectorAll('script, img, svg, iframe').length") == census
     at_link.load_query(cases["with_v1_fields"])
     assert "with classes it is set per class" in page.text_content("#notices")
-    assert_clean(at_link)
+    at_link.assert_clean()
 
 
 def test_one_class_to_classes_and_back_is_the_same_scenario(at_link):
@@ -328,7 +319,7 @@ def test_one_class_to_classes_and_back_is_the_same_scenario(at_link):
     assert "workload.classes.0.user_tokens" in page.text_content("#workload-switch-status")
     assert page.is_visible(".classes-body")
     assert at_link.scenario() == kept
-    assert_clean(at_link)
+    at_link.assert_clean()
 
 
 def test_strings_in_both_languages(at_link):
@@ -347,4 +338,4 @@ def test_strings_in_both_languages(at_link):
     page.click("#language-switch")
     page.wait_for_selector("html[lang='en']", state="attached")
     assert page.text_content(".field[data-path='workload.classes.0.think_time_s'] .field-label") == "Think time"
-    assert_clean(at_link)
+    at_link.assert_clean()

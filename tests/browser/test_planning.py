@@ -45,15 +45,6 @@ def scoped(page, scope: str) -> dict[str, float | None]:
     return {key: (float(value) if value != "" else None) for key, value in raw.items()}
 
 
-def assert_clean(booted):
-    text = booted.page.inner_text("body")
-    for word in ("NaN", "undefined", "Infinity"):
-        assert word not in text, word
-    values = booted.page.evaluate("[...document.querySelectorAll('[data-value]')].map((el) => el.dataset.value)")
-    assert all(v == "" or math.isfinite(float(v)) for v in values)
-    assert booted.problems() == []
-
-
 @pytest.fixture(scope="module")
 def page(booted):
     return booted.page
@@ -95,7 +86,7 @@ def test_advice_apply_gives_the_promised_hit_rate(booted, page, schema, default_
             assert scenario[key] == patch
     if "tiers" in item["change"]:
         assert "tier=" in page.url
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_cpu_tier_from_the_form_shows_per_tier_figures(booted, page, default_scenario):
@@ -160,7 +151,7 @@ def test_cpu_tier_from_the_form_shows_per_tier_figures(booted, page, default_sce
     booted.wait_idle()
     assert "tiers" not in booted.scenario() and "tier=" not in page.url
     assert not page.is_visible("#tier-split")
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_bad_tier_value_names_the_field(booted, page, default_scenario):
@@ -177,7 +168,7 @@ def test_bad_tier_value_names_the_field(booted, page, default_scenario):
         assert "tiers.0.capacity_gb" in page.text_content("#form-error")
         assert page.is_visible("#stale-note")
         assert booted.metric_values() == good
-        assert_clean(booted)
+        booted.assert_clean()
 
     page.fill("input[name='tiers.0.capacity_gb']", "100")
     page.fill("input[name='tiers.0.name']", "Bad Name")
@@ -202,7 +193,7 @@ def test_bad_tier_value_names_the_field(booted, page, default_scenario):
     booted.wait_idle()
     assert booted.scenario()["tiers"] == [{"name": "nvram", "capacity_tokens": 500000, "read_gb_per_s": 20}]
     assert "tier=nvram:500000tok:20" in page.url
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_tier_links_round_trip(booted, page, schema, default_scenario):
@@ -258,7 +249,7 @@ def test_tier_links_round_trip(booted, page, schema, default_scenario):
     assert len(notices) == 1 and "tier=cpu:-5gb" in notices[0] and "cpu:48gb:50" in notices[0]
     assert booted.scenario()["tiers"] == [{"name": "ssd", "capacity_tokens": 1000}]
     assert booted.scenario()["workload"]["arrival_rate"] == 2
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_latency_figures_match_python_and_show_dashes_without_a_model(booted, page, default_scenario):
@@ -280,7 +271,7 @@ def test_latency_figures_match_python_and_show_dashes_without_a_model(booted, pa
     assert shown["ttft_s"] is None and shown["money_saved_per_day"] is None
     assert page.text_content("#results [data-metric='ttft_s']") == "—"
     assert page.is_visible(".latency-note")
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_routing_comparison_has_every_routing(booted, page, default_scenario):
@@ -332,7 +323,7 @@ def test_routing_comparison_has_every_routing(booted, page, default_scenario):
     booted.wait_idle()
     assert page.get_attribute("#routing-compare", "data-state") == "idle"
     assert page.get_attribute("#routing-result", "data-origin") != "compare"
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_routing_comparison_shows_progress_and_cancels(booted, page, default_scenario):
@@ -354,7 +345,7 @@ def test_routing_comparison_shows_progress_and_cancels(booted, page, default_sce
     page.wait_for_timeout(500)
     assert page.get_attribute("#routing-compare", "data-state") == "cancelled"
     assert page.get_attribute("#routing-result", "data-origin") == "analysis"
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_non_affinity_routing_curves_follow_the_analysis(booted, page, default_scenario):
@@ -375,7 +366,7 @@ def test_non_affinity_routing_curves_follow_the_analysis(booted, page, default_s
     assert page.locator("#curves-note, #hit-rate-source").count() == 0
     ids = page.eval_on_selector_all(".advice-item", "(items) => items.map((i) => i.dataset.advice)")
     assert ids == [a["id"] for a in analysis["advice"]] or sorted(ids) == sorted(a["id"] for a in analysis["advice"])
-    assert_clean(booted)
+    booted.assert_clean()
 
 
 def test_verify_compares_each_tier(booted, page, default_scenario):
@@ -399,4 +390,4 @@ def test_verify_compares_each_tier(booted, page, default_scenario):
             sim[f"sim_tier_{name}_token_hit_rate"] - sim[f"sim_predicted_tier_{name}_token_hit_rate"], abs=1e-15)
     assert 0 < sim["sim_tier_gpu_token_hit_rate_ci"] < 0.05
     assert page.locator("#verify-result tr.sim-tier-row").count() == 2
-    assert_clean(booted)
+    booted.assert_clean()

@@ -51,13 +51,6 @@ def sim_metrics(page) -> dict[str, float | None]:
     return {key: (float(value) if value != "" else None) for key, value in raw.items()}
 
 
-def assert_clean_text(booted):
-    text = booted.page.inner_text("body")
-    for word in ("NaN", "undefined", "Infinity"):
-        assert word not in text
-    assert booted.problems() == []
-
-
 def assert_run_gone(page, run: str):
     reply = page.evaluate(f"window.kvcacheCalc.call('simulate_step', {{run: {int(run)}, touches: 1000}})")
     assert reply["ok"] is False and "not a running simulation" in reply["error"]["message"]
@@ -113,7 +106,7 @@ def test_verify_shows_progress_result_and_chart_point(booted, page):
     assert "个百分点" in page.text_content("#verify-result")
     page.click("#language-switch")
     assert "Simulation finished" in page.text_content("#verify-status")
-    assert_clean_text(booted)
+    booted.assert_clean()
 
     # The result belongs to this scenario only: an edit removes it and its chart point.
     page.fill("input[name='workload.think_time_s']", "30")
@@ -132,7 +125,7 @@ def test_cancel_stops_the_run(booted, page):
     assert not page.is_visible("#verify-progress")
     assert sim_metrics(page) == {}
     assert_run_gone(page, run)
-    assert_clean_text(booted)
+    booted.assert_clean()
 
 
 def test_scenario_change_cancels_the_run(booted, page):
@@ -146,7 +139,7 @@ def test_scenario_change_cancels_the_run(booted, page):
     assert json.loads(page.get_attribute("#results-panel", "data-result-scenario")) == booted.scenario()
     assert booted.scenario()["workload"].get("think_time_s", 60) == 60
     assert_run_gone(page, run)
-    assert_clean_text(booted)
+    booted.assert_clean()
 
 
 def test_bad_simulation_input_is_reported(booted, page):
@@ -159,7 +152,7 @@ def test_bad_simulation_input_is_reported(booted, page):
     page.wait_for_selector("#verify[data-state='error']", state="attached")
     assert "block touches exceed the limit" in page.text_content("#verify-status")
     assert page.text_content("#form-error") == ""
-    assert_clean_text(booted)
+    booted.assert_clean()
 
 
 def test_fifo_has_no_formula_but_simulates(booted, page):
@@ -181,7 +174,7 @@ def test_fifo_has_no_formula_but_simulates(booted, page):
     assert 0 < sim["sim_token_hit_rate"] < 1
     assert sim["sim_predicted_token_hit_rate"] is None and sim["sim_token_hit_rate_difference"] is None
     assert page.is_visible(".sim-no-prediction")
-    assert_clean_text(booted)
+    booted.assert_clean()
 
     page.select_option("select[name='cache.policy']", "lru")
     wait_numbers(page)
