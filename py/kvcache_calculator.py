@@ -19,11 +19,27 @@ from typing import Dict
 
 from kvcache_calc.api import predict
 from kvcache_calc.memory import kv_bytes_per_token
-from kvcache_calc.scenario import ModelSpec, parse_scenario
+from kvcache_calc.scenario import ModelSpec, Scenario, parse_scenario
 from kvcache_calc.sensitivity import solve_capacity
 from kvcache_calc.units import GIB
 
 RUNTIME_OVERHEAD = 0.2  # the seed reserved 1.2 x the model size
+
+# scenario field -> (the seed's dataclass, its field): an error names what the seed's user typed
+SEED_FIELDS = {
+    "model.num_layers": ("ModelConfig", "num_layers"),
+    "model.num_attention_heads": ("ModelConfig", "num_attention_heads"),
+    "model.num_kv_heads": ("ModelConfig", "num_kv_heads"),
+    "model.head_dim": ("ModelConfig", "head_dim"),
+    "model.weight_dtype": ("ModelConfig", "model_dtype"),
+    "model.kv_dtype": ("ModelConfig", "kvcache_dtype"),
+    "model.weights_gib": ("ModelConfig", "model_size_gb"),
+    "hardware.memory_gib": ("SystemConfig", "available_memory_gb"),
+    "workload.turns_mean": ("ConversationPattern", "avg_conversation_length"),
+    "workload.arrival_rate": ("ConversationPattern", "conversation_arrival_rate"),
+    "workload.think_time_s": ("ConversationPattern", "within_conversation_interval"),
+    "workload.user_tokens": ("ConversationPattern", "avg_sequence_length"),
+}
 
 
 def _latency_reduction(r: dict | None, token_hit_rate: float) -> float:
@@ -93,10 +109,32 @@ def seed_scenario(model: ModelConfig, system: SystemConfig, conv: ConversationPa
     }
 
 
+# stand-ins where a call reads only some of the seed's inputs (any valid values will do)
+ANY_SYSTEM = SystemConfig(available_memory_gb=80.0)
+ANY_TRAFFIC = ConversationPattern(avg_conversation_length=1.0, conversation_arrival_rate=1.0,
+                                  within_conversation_interval=0.0, avg_sequence_length=1)
+
+
+def checked_scenario(model: ModelConfig, system: SystemConfig, conv: ConversationPattern) -> Scenario:
+    """The seed's inputs parsed; a ValueError names the seed's own field and value, not the scenario's."""
+    try:
+        return parse_scenario(seed_scenario(model, system, conv))
+    except ValueError as e:
+        path, _, rest = str(e).partition(": ")
+        if path not in SEED_FIELDS or " is not allowed" not in rest:
+            raise
+        cls, name = SEED_FIELDS[path]
+        value = getattr({"ModelConfig": model, "SystemConfig": system, "ConversationPattern": conv}[cls], name)
+        value = value.value if isinstance(value, Enum) else value
+        shown = f'"{value}"' if isinstance(value, str) else repr(value)
+        raise ValueError(f"{cls}.{name}: {shown}{rest[rest.index(' is not allowed'):]}") from None
+
+
 class KVCacheCalculator:
     """The seed's calculator; every number now comes from kvcache_calc's validated model."""
 
     def calculate_kvcache_memory_per_token(self, model_config: ModelConfig) -> int:
+        checked_scenario(model_config, ANY_SYSTEM, ANY_TRAFFIC)
         spec = ModelSpec(num_layers=model_config.num_layers, num_kv_heads=model_config.num_kv_heads,
                          head_dim=model_config.head_dim, kv_dtype=model_config.kvcache_dtype.value)
         return int(kv_bytes_per_token(spec))
@@ -105,12 +143,14 @@ class KVCacheCalculator:
         return conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
 
     def calculate_max_cached_tokens(self, model_config: ModelConfig, system_config: SystemConfig) -> int:
+        checked_scenario(model_config, system_config, ANY_TRAFFIC)
         free = (system_config.available_memory_gb - (1 + RUNTIME_OVERHEAD) * model_config.model_size_gb) * GIB
         if free <= 0:
             return 0
         return int(free / self.calculate_kvcache_memory_per_token(model_config))
 
     def _predict(self, model_config, system_config, conv_pattern) -> dict | None:
+        checked_scenario(model_config, system_config, conv_pattern)
         if self.calculate_max_cached_tokens(model_config, system_config) <= 0:
             return None
         return predict(seed_scenario(model_config, system_config, conv_pattern))
@@ -165,7 +205,7 @@ class KVCacheCalculator:
             return {"recommended_memory_gb": system_config.available_memory_gb,
                     "current_hit_rate": current, "target_hit_rate": target_hit_rate,
                     "additional_memory_needed_gb": 0.0, "achievable": True}
-        scenario = parse_scenario(seed_scenario(model_config, system_config, conv_pattern))
+        scenario = checked_scenario(model_config, system_config, conv_pattern)
         need = solve_capacity(scenario, target_hit_rate, "request_hit_rate")
         overhead = model_config.model_size_gb * (1 + RUNTIME_OVERHEAD)
         if not need["achievable"]:

@@ -70,13 +70,14 @@ def test_replicas_with_affinity_equal_one_replica_at_a_share_of_the_load():
 
 @pytest.mark.parametrize("gap_s", [0.5, 5.0, 30.0, 120.0, 600.0])
 def test_history_hits_is_survival_stats_summed_over_the_groups(gap_s):
-    # the model's hot loop inlines survival_stats; it must stay the same arithmetic
+    # the model's hot loop inlines survival_stats; it must stay the same arithmetic (a group finds at
+    # most its own n blocks, of which only the kept share)
     model = LruModel(traffic_of(parse_scenario({})), 3000, 1.0)
     d = model.other_blocks(gap_s)
     assert d.k > 0.0  # the gamma branch, not the point mass
     groups = model.groups[0]
     for room in (-3.0, 0.0, 40.0, 400.0, float(model.rooms[0]), 5000.0):
         base, _ = d.survival_stats(room)
-        blocks = sum(w * (base - d.survival_stats(room - n)[0]) for w, n in groups)
+        blocks = sum(w * min(d.keep * n, base - d.survival_stats(room - n)[0]) for w, n in groups)
         full = sum(w * d.survival_stats(room - n)[1] for w, n in groups)
         assert d.history_hits(room, groups) == pytest.approx((blocks, full), rel=1e-13, abs=1e-300)

@@ -73,3 +73,19 @@ def test_linear_attention_layers_hold_no_per_token_kv():
 def test_weights_that_do_not_fit_are_reported_plainly():
     with pytest.raises(InfeasibleMemory, match=r"hardware: the model does not fit: .*GiB of weights"):
         plan({"preset": "llama-3.1-405b"})
+
+
+def test_a_given_capacity_needs_no_gpu_the_model_fits():
+    # issue 16: deepseek-v3 with a cache size and no hardware was refused on a GPU the user never named
+    from kvcache_calc.api import predict
+
+    r = predict({"model": {"preset": "deepseek-v3"}, "cache": {"capacity_tokens": 1_000_000},
+                 "tiers": [{"name": "cpu", "capacity_gb": 100, "read_gb_per_s": 20}]})
+    assert r["cache_capacity_tokens"] == 1_000_000
+    assert 0.0 < r["token_hit_rate"] < r["ceiling_token_hit_rate"]
+    assert r["ttft_no_cache_s"] is None and r["kv_gib_per_gpu"] is None
+    assert r["tiers"][1]["capacity_tokens"] > 0  # the tier's GB still turn into tokens
+    warning, = [w for w in r["warnings"] if w["code"] == "capacity_given_model_does_not_fit"]
+    assert "default h100-sxm-80gb" in warning["message_en"] and "624.92 GiB of weights" in warning["message_en"]
+    with pytest.raises(InfeasibleMemory):  # without the cache size the refusal stands
+        predict({"model": {"preset": "deepseek-v3"}})

@@ -58,3 +58,33 @@ def test_optimize_memory_reaches_the_target():
     assert reached["hit_rate"] >= 0.6 - 1e-3
     unreachable = calc.optimize_memory_allocation(model_config, SystemConfig(24.0), conv, target_hit_rate=0.95)
     assert unreachable["achievable"] is False
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda m, s, c: (m, s, ConversationPattern(-1, 2.0, 30.0, 100)),
+     "ConversationPattern.avg_conversation_length: -1 is not allowed; expected a number >= 1"),
+    (lambda m, s, c: (m, s, ConversationPattern(5.0, 2.0, -3, 100)),
+     "ConversationPattern.within_conversation_interval: -3 is not allowed"),
+    (lambda m, s, c: (m, SystemConfig(available_memory_gb=-80.0), c),
+     "SystemConfig.available_memory_gb: -80.0 is not allowed; expected a number > 0"),
+    (lambda m, s, c: (ModelConfig(0, 32, 32, 128, ModelDtype.FP16, KVCacheDtype.FP16, 14.0), s, c),
+     "ModelConfig.num_layers: 0 is not allowed; expected an integer >= 1"),
+])
+def test_bad_input_names_the_seeds_own_field_and_value(make, message):
+    # issue 16: the seed's users were told about workload.turns_mean, a name they never saw
+    args = make(*seed_example())
+    calc = KVCacheCalculator()
+    for call in (calc.calculate_detailed_metrics, calc.calculate_conversation_hit_rate,
+                 calc.optimize_memory_allocation):
+        with pytest.raises(ValueError) as e:
+            call(*args)
+        assert str(e.value).startswith(message)
+        assert "workload." not in str(e.value) and "model." not in str(e.value)
+
+
+def test_model_only_calls_check_the_model_too():
+    bad = ModelConfig(32, 32, 32, 0, ModelDtype.FP16, KVCacheDtype.FP16, 14.0)
+    with pytest.raises(ValueError, match=r"^ModelConfig\.head_dim: 0 is not allowed"):
+        KVCacheCalculator().calculate_kvcache_memory_per_token(bad)
+    with pytest.raises(ValueError, match=r"^ModelConfig\.head_dim: 0 is not allowed"):
+        KVCacheCalculator().calculate_max_cached_tokens(bad, SystemConfig(80.0))

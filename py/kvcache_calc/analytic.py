@@ -141,7 +141,7 @@ class OtherBlocks:
 
     def found(self, room: float, size: float) -> float:
         """E[clamp(room - D, 0, size)]: blocks of a run of `size` found below `room` free positions."""
-        return self.survival_stats(room)[0] - self.survival_stats(room - size)[0]
+        return min(self.keep * size, self.survival_stats(room)[0] - self.survival_stats(room - size)[0])
 
     def history_hits(self, room: float, groups: list[tuple[float, float]]) -> tuple[float, float]:
         """Σ w (E[(room - D)+] - E[(room - n - D)+]) and Σ w P(D <= room - n) over (w, n) groups.
@@ -160,17 +160,19 @@ class OtherBlocks:
         if self.k == 0.0:
             for weight, n in groups:
                 free, fits = self._survival(room - n) if room - n >= 0.0 else (0.0, 0.0)
-                blocks += weight * (base - free)
+                blocks += weight * min(n, base - free)
                 full += weight * fits
             return blocks, full
         p0, c, k_theta = self.p0, self.c, self.k * self.theta
         q = 1.0 - p0
         (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
         erfc = math.erfc
+        # E[(a - D)+] rises at most 1 per block (its slope is P(D <= a)); the Wilson-Hilferty CDFs of its
+        # two terms can let a difference exceed n by a hair, so a group finds at most its n blocks
         for weight, n in groups:
             a = room - n
             if a < 0.0:
-                blocks += weight * base
+                blocks += weight * min(n, base)
                 continue
             y = a - c
             short = 0.0
@@ -184,7 +186,8 @@ class OtherBlocks:
             fits = 0.0
             if y > 0.0:
                 fits = 0.5 * erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
-            blocks += weight * (base - (p0 * a + q * short))
+            found = base - (p0 * a + q * short)
+            blocks += weight * (n if found > n else found)
             full += weight * (p0 + q * fits)
         return blocks, full
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from .latency import Concurrency, Roofline, concurrency, roofline
-from .memory import MemoryPlan, plan_memory
+from .memory import InfeasibleMemory, MemoryPlan, kv_bytes_per_token, plan_memory
 from .scenario import Scenario
 from .traffic.resolved import Traffic, build_traffic
 
@@ -27,6 +27,7 @@ class ReplicaCapacity:
     tier_tokens: tuple[int, ...]           # each tier's own size
     levels: tuple[int, ...]                # GPU first: an LRU of this many blocks hits what tiers up to here hit
     kv_bound: bool = False                 # the running requests' KV does not fit beside the shared prefix
+    unfit: str | None = None               # capacity given, but the model does not fit the GPU: why
 
     @property
     def overloaded(self) -> bool:
@@ -63,15 +64,24 @@ def resolve(s: Scenario, what_if: bool = False) -> Resolved:
     return Resolved(s, traffic, replica_capacity(s, traffic, what_if))
 
 
-def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | None]:
-    """Cache capacity per replica in tokens, and the memory plan when the memory model sets it."""
+def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | None, str | None]:
+    """Cache capacity per replica in tokens, the memory plan when there is one, and why there is none.
+
+    A given capacity overrides the memory model: a model that does not fit the (perhaps default) GPU
+    then only loses the figures that need the plan (latency, GPUs), not the hit rate.
+    """
     plan = None
     if s.model is not None and s.hardware is not None:
-        plan = plan_memory(s.model, s.hardware, context_tokens=traffic.mean_prompt_tokens)
+        try:
+            plan = plan_memory(s.model, s.hardware, context_tokens=traffic.mean_prompt_tokens)
+        except InfeasibleMemory as e:
+            if s.cache.capacity_tokens is None:
+                raise
+            return s.cache.capacity_tokens, None, str(e)
     if s.cache.capacity_tokens is not None:
-        return s.cache.capacity_tokens, plan
+        return s.cache.capacity_tokens, plan, None
     assert plan is not None
-    return plan.capacity_tokens, plan
+    return plan.capacity_tokens, plan, None
 
 
 def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> ReplicaCapacity:
@@ -81,7 +91,7 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
     sweep or a solve moving the GPU cache past it) it holds a subset of what is above and adds nothing.
     """
     b = s.cache.block_size
-    total, plan = capacity_tokens(s, traffic)
+    total, plan, unfit = capacity_tokens(s, traffic)
     roof = roofline(s, plan)
     running = None
     pinned = 0
@@ -94,6 +104,11 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
         pinned, kv_bound = min(wanted, room), wanted > room
     gpu_blocks = max(1, total // b - pinned)
     kv_bytes = plan.kv_bytes_per_token if plan is not None else None
+    if kv_bytes is None and s.model is not None and s.hardware is not None:
+        # no plan because the weights do not fit: a token's KV still has its size for the tiers
+        hw = s.hardware
+        kv_bytes = hw.num_gpus * kv_bytes_per_token(s.model, hw.tensor_parallel, hw.num_gpus // hw.tensor_parallel,
+                                                    traffic.mean_prompt_tokens)
     tier_tokens = []
     levels = [gpu_blocks]
     above = total
@@ -117,7 +132,8 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
         else:
             levels.append(levels[-1] + tokens // b)
         tier_tokens.append(tokens)
-    return ReplicaCapacity(total, plan, roof, running, gpu_blocks, tuple(tier_tokens), tuple(levels), kv_bound)
+    return ReplicaCapacity(total, plan, roof, running, gpu_blocks, tuple(tier_tokens), tuple(levels), kv_bound,
+                           unfit)
 
 
 def _size_text(tokens: int, kv_bytes: float | None) -> str:
