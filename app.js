@@ -11,6 +11,7 @@ import { RoutingView } from "./js/routing.js";
 import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
 import { initTracePanel } from "./js/trace-panel.js";
+import { initDiagnosePanel } from "./js/diagnose.js";
 import { applyScenarioPatch } from "./js/traffic.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
@@ -92,6 +93,7 @@ function expectedText(expected) {
   if (!expected) return "";
   if (expected.kind === "tier") return t("expected_tier", { max: expected.max, gb: expected.suffixes?.[0] ?? "gb", tok: expected.suffixes?.[1] ?? "tok" });
   if (expected.kind === "enum") return t("expected_one_of", { choices: expected.choices.join(", ") });
+  if (expected.kind === "text") return t("expected_model_id");
   if (expected.kind === "json_list") return t(`expected_json_${expected.what}`, { max: expected.max });
   const parts = [t(expected.kind === "int" ? "expected_integer" : "expected_number")];
   if (expected.minimum !== null) {
@@ -624,6 +626,8 @@ async function main() {
   });
   initTracePanel(byId("trace-panel"), { client: page.client, schema, getScenario: () => page.scenario,
     onUseScenario: (fitted) => applyAdvice({ change: fitted }) });
+  initDiagnosePanel(byId("diagnose-panel"), { client: page.client, schema, getScenario: () => page.scenario,
+    onApply: (change) => applyAdvice({ change }) });
   const { scenario, notices } = parse(window.location.search, schema);
   page.notices = notices;
   renderNotices();

@@ -8,6 +8,7 @@
 // Every call waits for the boot; a failed boot answers every call with the boot error.
 // "load_trace" {file} | {url} is answered here, not by Python: it mounts a trace file for "replay"
 // and "fit" and posts {type: "trace-progress", ...} while Python reads it (js/trace-worker.js).
+// "diagnose" first unpacks build.json's extra wheel for it (prometheus_client), once, SRI-checked.
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { loadTrace } from "./js/trace-worker.js";
@@ -32,27 +33,30 @@ function integrityOf(hex) {
 }
 
 /**
- * The calculator's wheel, checked against build.json's sha256 by the browser (fetch `integrity`):
- * the same guarantee Pyodide's lock file gives its own packages.
+ * A wheel from wheels/, checked against its sha256 from build.json by the browser (fetch
+ * `integrity`): the same guarantee Pyodide's lock file gives its own packages.
  */
-async function fetchWheel(manifest) {
-  const url = new URL(`wheels/${manifest.wheel}`, siteRoot);
+async function fetchVerifiedWheel(file, sha256, what) {
+  const url = new URL(`wheels/${file}`, siteRoot);
   let response;
   try {
-    response = await fetch(url, { integrity: integrityOf(manifest.wheel_sha256) });
+    response = await fetch(url, { integrity: integrityOf(sha256) });
   } catch (error) {
-    throw new Error(`the calculator wheel ${manifest.wheel} failed to load or does not match the sha256 in ` +
-      `build.json (${error?.message || error})`);
+    throw new Error(`${what} ${file} failed to load or does not match the sha256 in build.json ` +
+      `(${error?.message || error})`);
   }
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
+const fetchWheel = (manifest) => fetchVerifiedWheel(manifest.wheel, manifest.wheel_sha256, "the calculator wheel");
+
 async function boot() {
   reportProgress("runtime", 0.05);
   // The wheel downloads while the runtime starts; a wheel is a zip that unpacks straight into
   // site-packages (no installer: micropip cost about 0.75 s of each boot and is not needed).
-  const wheelPromise = fetchJson(new URL("build.json", siteRoot)).then(fetchWheel);
+  buildManifest = fetchJson(new URL("build.json", siteRoot));
+  const wheelPromise = buildManifest.then(fetchWheel);
   wheelPromise.catch(() => {}); // awaited below; do not report it twice
   const pyodide = await loadPyodide({
     indexURL: pyodideRoot.href,
@@ -70,6 +74,24 @@ async function boot() {
 }
 
 let tracePyodide = null;
+let buildManifest = null; // build.json, fetched once by boot()
+
+// Wheels a call needs beyond the calculator's (build.json's extra_wheels by method: prometheus_client
+// for "diagnose"): fetched with `integrity` like fetchWheel and unpacked on the first such call.
+const extraWheels = new Map();
+function ensureExtraWheel(method) {
+  if (!extraWheels.has(method)) {
+    const loading = (async () => {
+      const entry = (await buildManifest)?.extra_wheels?.[method];
+      if (!entry) return;
+      tracePyodide.unpackArchive(await fetchVerifiedWheel(entry.wheel, entry.sha256, "the wheel"), "wheel");
+    })();
+    loading.catch(() => extraWheels.delete(method)); // a failed load is tried again on the next call
+    extraWheels.set(method, loading);
+  }
+  return extraWheels.get(method);
+}
+
 const booted = boot();
 booted.catch((error) => {
   self.postMessage({ type: "boot-error", error: { message: String(error?.message || error), field: null } });
@@ -85,6 +107,11 @@ async function answer({ id, method, payload }) {
     handle = await booted;
   } catch (error) {
     return failure(id, "Python did not start: " + (error?.message || error));
+  }
+  try {
+    await ensureExtraWheel(String(method));
+  } catch (error) {
+    return failure(id, error?.message || error);
   }
   let text;
   try {

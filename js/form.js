@@ -55,7 +55,8 @@ export function buildForm(container, schema, presets) {
       return select;
     }
     const input = element("input", {
-      id, name: field.path, type: "text", inputmode: field.kind === "int" ? "numeric" : "decimal",
+      id, name: field.path, type: "text",
+      inputmode: field.kind === "int" ? "numeric" : field.kind === "text" ? "text" : "decimal",
       autocomplete: "off", spellcheck: "false",
     });
     input.dataset.kind = field.kind;
@@ -218,7 +219,7 @@ export function buildForm(container, schema, presets) {
     const { field, input } = row;
     const text = input.value.trim();
     if (text === "") return undefined;
-    if (field.kind === "enum") return text;
+    if (field.kind === "enum" || field.kind === "text") return text;
     return numberOrText(text);
   }
 

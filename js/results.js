@@ -6,6 +6,7 @@ import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
 import { renderClassTable } from "./class-table.js";
+import { DeployView, adviceCommand } from "./deploy.js";
 
 const GROUPS = [
   { id: "latency", title: "latency_title", metrics: [
@@ -232,6 +233,7 @@ export class ResultsView {
     this.adviceList = el("ol", "advice-list");
     advice.append(this.adviceList);
     root.append(advice);
+    this.deployView = new DeployView(root);
     this.renderSeedLine();
     this.renderRunningLine();
   }
@@ -250,7 +252,8 @@ export class ResultsView {
     this.renderSeedLine();
     this.renderRunningLine();
     if (this.lastPredict) this.renderPredict(this.lastPredict);
-    if (this.lastAdvice) this.renderAdvice(this.lastAdvice);
+    if (this.lastAdvice) this.renderAdvice(this.lastAdvice, this.lastDeploy);
+    this.deployView.relabel();
   }
 
   /** The numbers of one `predict` result (also the `predict` part of an `analyze` result). */
@@ -373,7 +376,8 @@ export class ResultsView {
   /** Everything of an `analyze` result that this panel shows. */
   renderAnalysis(analysis) {
     this.renderPredict(analysis.predict || {});
-    this.renderAdvice(analysis.advice || []);
+    this.renderAdvice(analysis.advice || [], analysis.deploy);
+    this.deployView.render(analysis.deploy);
   }
 
   renderWarnings(warnings) {
@@ -387,8 +391,9 @@ export class ResultsView {
   }
 
   /** The advisor's list, best first: why, what it would give (Python's prices), an Apply button. */
-  renderAdvice(advice) {
+  renderAdvice(advice, deploy) {
     this.lastAdvice = advice;
+    this.lastDeploy = deploy;
     const language = currentLanguage();
     if (!advice.length) {
       this.adviceList.replaceChildren(el("li", "muted", t("no_advice")));
@@ -420,6 +425,8 @@ export class ResultsView {
       button.type = "button";
       button.addEventListener("click", () => this.onApplyAdvice(item));
       node.append(why, effect, cost, button);
+      const deployment = deploy?.advice?.[item.id];
+      if (deployment) node.append(adviceCommand(deployment));
       return node;
     }));
   }

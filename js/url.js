@@ -107,6 +107,7 @@ function expectation(field) {
     if (PRESET_PATHS.has(field.path)) choices.push(NO_PRESET);
     return { kind: "enum", choices };
   }
+  if (field.kind === "text") return { kind: "text" };
   return {
     kind: field.kind,
     minimum: field.minimum ?? null,
@@ -120,6 +121,11 @@ function decodeValue(field, text) {
   if (field.kind === "enum") {
     if (PRESET_PATHS.has(field.path) && text === NO_PRESET) return null;
     return (field.choices || []).includes(text) ? text : undefined;
+  }
+  if (field.kind === "text") {
+    // the schema's own pattern (a checkpoint id: letters, digits, . _ - /), tested whole
+    const pattern = field.pattern ? new RegExp(field.pattern) : null;
+    return pattern && text.length <= (field.maximum ?? 200) && pattern.test(text) ? text : undefined;
   }
   if (!NUMBER.test(text)) return undefined;
   const value = Number(text);

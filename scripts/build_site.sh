@@ -57,6 +57,20 @@ rm -rf build
 PROJECT_WHEEL=$(cd "$WHEEL_TMP" && ls kvcache_calc-*.whl)
 install -m 0644 "$WHEEL_TMP/$PROJECT_WHEEL" "$SITE/wheels/$PROJECT_WHEEL"
 
+# 4b. Vendored wheels loaded on first use (vendor/wheels/manifest.json: prometheus_client for "diagnose"),
+#     each checked against its sha256, copied with its license files; build.json lists them (extra_wheels).
+"$PYTHON" - "$SITE" <<'PY'
+import hashlib, json, shutil, sys
+site = sys.argv[1]
+for w in json.load(open("vendor/wheels/manifest.json"))["wheels"]:
+    got = hashlib.sha256(open(f"vendor/wheels/{w['wheel']}", "rb").read()).hexdigest()
+    if got != w["sha256"]:
+        sys.exit(f"build_site: vendor/wheels/{w['wheel']} has sha256 {got}, the manifest says {w['sha256']}")
+    for name in (w["wheel"], w["license_file"], w.get("notice_file")):
+        if name:
+            shutil.copyfile(f"vendor/wheels/{name}", f"{site}/wheels/{name}")
+PY
+
 # 5. A lock file that lists no packages (we ship none of Pyodide's: nothing can be fetched from a
 #    CDN), and a build manifest the worker reads; it checks the wheel against wheel_sha256.
 SOURCE_SHA256=$("$PYTHON" scripts/source_hash.py)
@@ -73,6 +87,8 @@ pyodide_version = json.load(open("node_modules/pyodide/package.json"))["version"
 manifest = {"pyodide_version": pyodide_version, "python": lock["info"]["python"],
             "wheel": project_wheel, "wheel_sha256": sha256(f"{site}/wheels/{project_wheel}"),
             "source_sha256": source_sha256}
+manifest["extra_wheels"] = {w["for"]: {"wheel": w["wheel"], "sha256": w["sha256"], "version": w["version"]}
+                            for w in json.load(open("vendor/wheels/manifest.json"))["wheels"]}
 with open(f"{site}/build.json", "w") as out:
     json.dump(manifest, out, indent=1)
 PY

@@ -24,6 +24,8 @@ def row(f: Field) -> str:
         allowed = "a preset id (presets.json)"
     elif f.path == "classes.prefix":
         allowed = "a list of up to 3 prefix group names"
+    elif f.kind == "text" and f.pattern:
+        allowed = f.pattern_text
     elif f.kind == "text":
         allowed = "lower-case letters, digits, - or _"
     elif f.kind == "law":

@@ -19,7 +19,8 @@ def test_analyze_is_plain_finite_json():
     reply = json.loads(text)
     assert reply["ok"] and "NaN" not in text and "Infinity" not in text
     result = reply["result"]
-    assert set(result) == {"predict", "memory_curve", "sweeps", "tornado", "tier_curve", "routing", "advice"}
+    assert set(result) == {"predict", "memory_curve", "sweeps", "tornado", "tier_curve", "routing", "advice",
+                           "deploy"}
 
 
 def test_memory_curve_rises_with_memory_and_marks_the_current_point():

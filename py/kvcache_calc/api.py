@@ -8,7 +8,7 @@ import re
 import statistics
 from typing import Any, Callable
 
-from .advise import advice
+from .advise import advice, apply_patch
 from .evaluate import predict_scenario
 from .presets import gpu_ids, load_presets, model_ids
 from .scenario import parse_scenario, rates_per_class
@@ -32,6 +32,7 @@ def analyze(scenario: dict) -> dict:
     """What the page draws after each change: prediction, curves, swings, tiers, routings and advice."""
     s = parse_scenario(scenario)
     current = predict_scenario(s)
+    items = advice(s, current)
     return {
         "predict": current,
         "memory_curve": memory_curve(s),
@@ -39,8 +40,25 @@ def analyze(scenario: dict) -> dict:
         "tornado": tornado(s),
         "tier_curve": tier_curve(s),
         "routing": compare_routing(scenario),
-        "advice": advice(s, current),
+        "advice": items,
+        "deploy": deployments(s, items),
     }
+
+
+def deploy(scenario: dict, engine: str | None = None) -> dict:
+    """The engine command lines of the scenario and of each advice item (`engine` overrides deploy.engine)."""
+    if engine is not None:
+        scenario = apply_patch(scenario, {"deploy": {"engine": engine}})
+    s = parse_scenario(scenario)
+    return deployments(s, advice(s, predict_scenario(s)))
+
+
+def deployments(s, items: list[dict]) -> dict:
+    """The scenario's deployment and, by advice id, each advised scenario's."""
+    from .deploy import deployment  # its flag tables load with the first analysis, not with every boot
+
+    return {"current": deployment(s),
+            "advice": {item["id"]: deployment(parse_scenario(apply_patch(s.raw, item["change"]))) for item in items}}
 
 
 def compare_routing(scenario: dict, simulate: bool = False, seed: int = 1, requests: int | None = None) -> dict:
@@ -216,6 +234,7 @@ METHODS: dict[str, Callable[[dict], Any]] = {
     "model_vs_replay": lambda p: model_vs_replay(_payload_scenario(p), p.get("points")),
     "workload_as_classes": lambda p: workload_as_classes(_payload_scenario(p)),
     "workload_as_one_class": lambda p: workload_as_one_class(_payload_scenario(p)),
+    "deploy": lambda p: deploy(_payload_scenario(p), p.get("engine")),
     "solve": lambda p: solve_capacity(parse_scenario(_payload_scenario(p)), p.get("target", 0.8),
                                       p.get("metric", "token_hit_rate")),
 }
@@ -239,6 +258,17 @@ def _fit_call(p: dict) -> Any:
 
 METHODS["replay"] = _replay_call
 METHODS["fit"] = _fit_call
+
+
+# Diagnose a running deployment (docs/diagnose.md): payload {"scenario", "scrape", "scrape_before"?,
+# "interval_s"?}; prometheus_client is imported only inside this call.
+def _diagnose_call(p: dict) -> Any:
+    from .diagnose import diagnose
+
+    return diagnose(_payload_scenario(p), p.get("scrape"), p.get("scrape_before"), p.get("interval_s"))
+
+
+METHODS["diagnose"] = _diagnose_call
 
 _FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)*):")
 

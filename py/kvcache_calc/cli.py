@@ -1,5 +1,5 @@
-"""Command line: `kvcache-calc predict|simulate SCENARIO.json [--json]`, `solve`, `schema`, `presets`,
-`replay|fit TRACE [--json]`."""
+"""Command line: `kvcache-calc predict|simulate SCENARIO.json [--json]`, `solve`, `deploy`, `schema`,
+`presets`, `replay|fit TRACE [--json]`."""
 
 from __future__ import annotations
 
@@ -143,6 +143,19 @@ def _read_scenario(path: str) -> dict:
         raise ValueError(f"scenario file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
+def _deploy_text(out: dict, advice_id: str | None) -> str:
+    """A deployment's shell text, its notes as comments, and where each flag is defined."""
+    if advice_id is not None and advice_id not in out["advice"]:
+        raise ValueError(f"--advice: {advice_id!r} is not an advice item of this scenario; they are: "
+                         + (", ".join(out["advice"]) or "none"))
+    d = out["advice"][advice_id] if advice_id is not None else out["current"]
+    lines = [f"# {d['engine']} {d['version']}: {d['model_id']}, {d['replicas']} replica(s)", d["text"].rstrip()]
+    lines += [f"# note: {n['message_en']}" for n in d["notes"]]
+    lines.append("# flags, as the engine's source defines them:")
+    lines += [f"#   {f['name']}: {f['source_url']}" for f in d["flags"]]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit code 0, or 2 for bad input."""
     try:
@@ -189,6 +202,17 @@ def _run(argv: Sequence[str] | None) -> int:
     p.add_argument("--format", choices=("mooncake", "bailian", "csv"))
     p.add_argument("--capacity-tokens", type=int)
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("deploy", help="the engine command lines that set up a scenario (and each advice item)")
+    p.add_argument("scenario")
+    p.add_argument("--engine", choices=("vllm", "sglang"), help="overrides the scenario's deploy.engine")
+    p.add_argument("--advice", metavar="ID", help="the command lines of this advice item instead")
+    p.add_argument("--json", action="store_true", help="every deployment, its flags and their sources, as JSON")
+    p = sub.add_parser("diagnose", help="a vLLM/SGLang /metrics scrape (two for rates) next to the scenario's model")
+    p.add_argument("scenario")
+    p.add_argument("scrape", help="a file of Prometheus text from /metrics ('-' for stdin)")
+    p.add_argument("--before", metavar="SCRAPE", help="an earlier scrape of the same server, for rates")
+    p.add_argument("--interval", type=float, metavar="S", help="seconds between --before and SCRAPE")
+    p.add_argument("--json", action="store_true")
     for name in ("schema", "presets"):
         p = sub.add_parser(name, help=f"print the {name} as JSON")
         p.add_argument("--json", action="store_true", help="(always JSON)")
@@ -205,6 +229,19 @@ def _run(argv: Sequence[str] | None) -> int:
                 return 0
             if args.command == "fit":
                 out = out["scenario"]
+        elif args.command == "deploy":
+            out = api.deploy(_read_scenario(args.scenario), args.engine)
+            if not args.json:
+                print(_deploy_text(out, args.advice))
+                return 0
+        elif args.command == "diagnose":
+            from .diagnose.report import diagnose_command, diagnose_table
+
+            out = api.finite_json(diagnose_command(_read_scenario(args.scenario), args.scrape, args.before,
+                                                   args.interval))
+            if not args.json:
+                print(diagnose_table(out))
+                return 0
         elif args.command == "simulate":
             out = api.finite_json(_simulate(args))
             if not args.json:

@@ -91,6 +91,14 @@ class ClusterSpec:
 
 
 @dataclass(frozen=True)
+class DeploySpec:
+    """Which engine's command line to write, and the checkpoint it loads (None: the preset's repository)."""
+
+    engine: str = "vllm"
+    model_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LatencySpec:
     """Roofline efficiencies (prefill MFU, decode MBU) and the optional price of a GPU-hour."""
 
@@ -123,6 +131,7 @@ class Scenario:
     tiers: tuple[TierSpec, ...] = ()
     tiers_policy: str = "exclusive"
     traffic: TrafficSpec | None = None   # the workload's classes (one for a version-1 workload)
+    deploy: DeploySpec = DeploySpec()
 
     @property
     def multi_class(self) -> bool:
@@ -175,6 +184,10 @@ def _fail(path: str, value: Any, allowed: str) -> ValueError:
 
 def _check_value(field: Field, value: Any, choices: tuple[str, ...] | None = None) -> Any:
     """The value converted to the field's type, or a ValueError naming field, value and range."""
+    if field.kind == "text" and field.pattern:
+        if not isinstance(value, str) or len(value) > (field.maximum or 200) or not re.match(field.pattern, value):
+            raise _fail(field.path, value, field.pattern_text)
+        return value
     if field.kind == "text":
         if not isinstance(value, str) or not re.match(TIER_NAME_PATTERN, value):
             raise _fail(field.path, value, "lower-case letters, digits, - or _, starting with a letter, "
@@ -342,6 +355,7 @@ def parse_scenario(raw: Any) -> Scenario:
     workload = WorkloadSpec(**{**defaults["workload"], **values["workload"]})
     cluster = ClusterSpec(**{**defaults["cluster"], **values["cluster"]})
     latency = LatencySpec(**{**defaults["latency"], **values["latency"]})
+    deploy = DeploySpec(**{**defaults["deploy"], **values["deploy"]})
     tiers_policy = raw.get("tiers_policy")
     tiers_policy = TIERS_POLICY.default if tiers_policy is None else _check_value(TIERS_POLICY, tiers_policy)
     if cache.capacity_tokens is not None and cache.capacity_tokens < cache.block_size:
@@ -367,7 +381,7 @@ def parse_scenario(raw: Any) -> Scenario:
         # a model runs on some GPU: the default one sizes its latency when none is given
         hardware = _hardware(values["hardware"])
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
-    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic)
+    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy)
 
 
 TRAFFIC_KEYS = ("classes", "prefixes")

@@ -38,6 +38,11 @@ class Field:
     exclusive_minimum: bool = False
     choices: tuple[str, ...] = ()
     optional: bool = False
+    pattern: str = ""            # text fields: the regular expression a value must match whole
+
+    @property
+    def pattern_text(self) -> str:
+        return MODEL_ID_TEXT if self.pattern == MODEL_ID_PATTERN else f"text matching {self.pattern}"
 
     @property
     def section(self) -> str:
@@ -51,12 +56,21 @@ class Field:
         """Human-readable allowed range, used in error messages."""
         if self.kind == "enum":
             return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.kind == "text" and self.pattern:
+            return self.pattern_text
         low = "" if self.minimum is None else (
             f"> {_num(self.minimum)}" if self.exclusive_minimum else f">= {_num(self.minimum)}")
         high = "" if self.maximum is None else f"<= {_num(self.maximum)}"
         kind = "an integer" if self.kind == "int" else "a number"
         bounds = " and ".join(b for b in (low, high) if b)
         return f"{kind} {bounds}".strip()
+
+
+ENGINES = ("vllm", "sglang")
+# a Hugging Face repository id or a local path, in characters that need no quoting in a shell
+MODEL_ID_PATTERN = r"^/?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
+MODEL_ID_TEXT = ("a Hugging Face repository id (org/name) or a local path: letters, digits, . _ - and /, "
+                 "at most 200 characters")
 
 
 def _num(x: float) -> str:
@@ -233,6 +247,14 @@ FIELDS: tuple[Field, ...] = (
        "Optional price of one GPU-hour; turns GPUs saved into money per day.",
        "可选：每 GPU 小时价格；把节省的 GPU 换算为每天节省的金额。",
        minimum=0.0, maximum=1_000_000.0, optional=True),
+    # --- deploy: the engine command line (docs/deploy.md); no number depends on it ----------------
+    _f("deploy.engine", "enum", "vllm", "engine", "", "Serving engine", "推理引擎",
+       "The engine the deployment command line is written for (vLLM or SGLang).",
+       "部署命令行所针对的推理引擎（vLLM 或 SGLang）。", choices=ENGINES),
+    _f("deploy.model_id", "text", None, "hf", "", "Checkpoint", "模型检查点",
+       "Hugging Face repository or local path the engine loads; empty: the preset's own repository.",
+       "引擎加载的 Hugging Face 仓库或本地路径；留空：预设自身的仓库。",
+       optional=True, pattern=MODEL_ID_PATTERN, maximum=200),
 )
 
 # Tiers below the GPU: a list of items, each from these fields ("tiers.<i>.<key>" in messages); the
@@ -356,7 +378,7 @@ def traffic_schema_json() -> dict:
 
 
 FIELDS_BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
-SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster", "latency")
+SECTIONS: tuple[str, ...] = ("model", "hardware", "cache", "workload", "cluster", "latency", "deploy")
 
 
 def default_scenario() -> dict:

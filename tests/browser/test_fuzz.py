@@ -41,6 +41,8 @@ def random_form_state(rng: random.Random, schema: dict) -> dict[str, str]:
         if field["kind"] == "enum":
             options = list(field["choices"]) + ([""] if field["optional"] else [])
             state[field["path"]] = rng.choice(options)
+        elif field["kind"] == "text":  # a checkpoint id: well-formed or hostile
+            state[field["path"]] = rng.choice(["my-org/my-model", "/models/llama", "a b", "$(id)", "-x"] + PAYLOADS)
         else:
             state[field["path"]] = random_number(rng, field, inside=rng.random() < 0.7)
     return state
@@ -156,6 +158,8 @@ def test_fuzzed_query_strings_parse_safely(booted, page, schema):
         const problems = [];
         const valid = (field, value) => {
             if (field.kind === 'enum') return field.choices.includes(value);
+            if (field.kind === 'text') return typeof value === 'string' && value.length <= field.maximum
+                && new RegExp(field.pattern).test(value);
             if (typeof value !== 'number' || !Number.isFinite(value)) return false;
             if (field.kind === 'int' && !Number.isInteger(value)) return false;
             if (field.minimum !== null && (field.exclusive_minimum ? value <= field.minimum : value < field.minimum)) return false;
