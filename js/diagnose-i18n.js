@@ -1,7 +1,7 @@
 // Strings of the "Diagnose my deployment" panel (js/diagnose.js) in English and Chinese. The language
 // itself is js/i18n.js's; elements carry data-diagnose-i18n (not data-i18n, which app.js relabels).
 
-import { language } from "./i18n.js";
+import { keysOf, lookup } from "./i18n.js";
 
 const STRINGS = {
   en: {
@@ -79,11 +79,7 @@ const STRINGS = {
 };
 
 /** The diagnose panel's string `key` in the current language, {name} placeholders filled. */
-export function dt(key, params = {}) {
-  const table = STRINGS[language()] || STRINGS.en;
-  const template = table[key] ?? STRINGS.en[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
+export const dt = lookup(STRINGS);
 
 /** Every key, per language (for the tests: both tables must have the same keys). */
-export const DIAGNOSE_STRING_KEYS = Object.fromEntries(Object.entries(STRINGS).map(([lang, table]) => [lang, Object.keys(table)]));
+export const DIAGNOSE_STRING_KEYS = keysOf(STRINGS);

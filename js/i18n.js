@@ -561,8 +561,6 @@ const STRINGS = {
   },
 };
 
-/** Every key, per language (for the tests: both tables must have the same keys). */
-export const STRING_KEYS = Object.fromEntries(Object.entries(STRINGS).map(([lang, table]) => [lang, Object.keys(table)]));
 
 let currentLanguage = "en";
 
@@ -595,12 +593,26 @@ export function language() {
   return currentLanguage;
 }
 
-/** The UI string `key` in the current language with {name} placeholders filled. */
-export function t(key, params = {}) {
-  const table = STRINGS[currentLanguage] || STRINGS.en;
-  const template = table[key] ?? STRINGS.en[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+/**
+ * The lookup of a string table ({en: {...}, zh: {...}}): (key, params) -> the string in the current
+ * language (English when it lacks one) with {name} placeholders filled.
+ */
+export function lookup(strings) {
+  return (key, params = {}) => {
+    const table = strings[currentLanguage] || strings.en;
+    const template = table[key] ?? strings.en[key] ?? key;
+    return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+  };
 }
+
+/** Every key of a string table, per language (the tests check both languages have the same keys). */
+export const keysOf = (strings) => Object.fromEntries(Object.entries(strings).map(([lang, table]) => [lang, Object.keys(table)]));
+
+/** Every key, per language (for the tests: both tables must have the same keys). */
+export const STRING_KEYS = keysOf(STRINGS);
+
+/** The UI string `key` in the current language with {name} placeholders filled. */
+export const t = lookup(STRINGS);
 
 /** A schema field's label or help text in the current language. */
 export function fieldText(field, what) {

@@ -1,7 +1,7 @@
 // Strings of the trace panel (js/trace-panel.js) in English and Chinese. The language itself is
 // js/i18n.js's; elements carry data-trace-i18n (not data-i18n, which app.js relabels).
 
-import { language } from "./i18n.js";
+import { keysOf, lookup } from "./i18n.js";
 
 const STRINGS = {
   en: {
@@ -143,11 +143,7 @@ const STRINGS = {
 };
 
 /** The trace panel's string `key` in the current language, {name} placeholders filled. */
-export function tt(key, params = {}) {
-  const table = STRINGS[language()] || STRINGS.en;
-  const template = table[key] ?? STRINGS.en[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
+export const tt = lookup(STRINGS);
 
 /** Every key, per language (for the tests: both tables must have the same keys). */
-export const TRACE_STRING_KEYS = Object.fromEntries(Object.entries(STRINGS).map(([lang, table]) => [lang, Object.keys(table)]));
+export const TRACE_STRING_KEYS = keysOf(STRINGS);

@@ -66,3 +66,14 @@ def test_a_hostile_checkpoint_is_refused_in_the_form_and_in_a_link(watch):
     assert "reboot" not in shown(watch)
     assert "meta-llama/Llama-3.1-8B" in shown(watch)
     assert watch.problems() == []
+
+
+def test_long_command_lines_scroll_in_their_box_on_a_phone(module_context, open_site):
+    # a CPU tier's --kv-transfer-config JSON is one long line: it must not widen the results column
+    phone = open_site(module_context, "?tier=cpu:100gb")
+    phone.page.set_viewport_size({"width": 390, "height": 844})
+    phone.page.wait_for_selector("#deploy .deploy-text:has-text('OffloadingConnector')")
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    phone.page.evaluate("document.querySelectorAll('#deploy, .advice-deploy').forEach((e) => e.hidden = true)")
+    assert width == phone.page.evaluate("document.documentElement.scrollWidth")
+    phone.assert_clean()
