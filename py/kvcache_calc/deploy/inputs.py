@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..memory import InfeasibleMemory, MemoryPlan, plan_memory
 from ..presets import model_preset
 from ..scenario import Scenario
+from ..schema import FIELDS_BY_PATH
 from ..units import GIB
 
 PLACEHOLDER_MODEL = "YOUR-ORG/YOUR-MODEL"
@@ -36,14 +37,12 @@ class DeployInputs:
     max_num_batched_tokens: int
     block_size: int
     kv_dtype: str
-    weight_dtype: str
     capacity_tokens: int | None        # set directly in the scenario: the engine must be told
     kv_gib_per_gpu: float | None       # what the memory plan gives the KV cache
     weights_gib_per_gpu: float | None
     cpu_tier_gb: float                 # per replica, 10^9 bytes (NaN: tokens without KV bytes to convert)
     cpu_tier_tokens: float             # the same tier in tokens (NaN: GB without KV bytes to convert)
     disk_tier_gb: float
-    tiers_policy: str
     routing: str
 
     def per_rank_gib(self, gb: float) -> float:
@@ -106,6 +105,11 @@ def _tier_sizes(s: Scenario, plan: MemoryPlan | None) -> tuple[float, float, flo
     return memory, memory_tokens, disk
 
 
+def _default(path: str):
+    """The schema's default, for a scenario without hardware (a cache size given alone)."""
+    return FIELDS_BY_PATH[path].default
+
+
 def deploy_inputs(s: Scenario) -> DeployInputs:
     """The deployment's inputs from a parsed scenario and its memory plan (no traffic needed)."""
     plan = _plan(s)
@@ -117,12 +121,13 @@ def deploy_inputs(s: Scenario) -> DeployInputs:
     return DeployInputs(
         model_id=model_id, model_id_from=source, tensor_parallel=tp, pipeline_parallel=gpus // tp,
         replicas=s.cluster.replicas, gpus_per_replica=gpus,
-        gpu_memory_utilization=hw.gpu_memory_utilization if hw else 0.9,
+        gpu_memory_utilization=hw.gpu_memory_utilization if hw else _default("hardware.gpu_memory_utilization"),
         memory_gib=hw.memory_gib if hw else None,
-        max_num_seqs=hw.max_num_seqs if hw else 256, max_num_batched_tokens=hw.max_num_batched_tokens if hw else 8192,
+        max_num_seqs=hw.max_num_seqs if hw else _default("hardware.max_num_seqs"),
+        max_num_batched_tokens=hw.max_num_batched_tokens if hw else _default("hardware.max_num_batched_tokens"),
         block_size=s.cache.block_size,
-        kv_dtype=s.model.kv_dtype if s.model else "bf16", weight_dtype=s.model.weight_dtype if s.model else "bf16",
+        kv_dtype=s.model.kv_dtype if s.model else "auto",
         capacity_tokens=s.cache.capacity_tokens,
         kv_gib_per_gpu=plan.kv_gib_per_gpu if plan else None,
         weights_gib_per_gpu=plan.weights_gib_per_gpu if plan else None,
-        cpu_tier_gb=memory, cpu_tier_tokens=memory_tokens, disk_tier_gb=disk, tiers_policy=s.tiers_policy, routing=s.cluster.routing)
+        cpu_tier_gb=memory, cpu_tier_tokens=memory_tokens, disk_tier_gb=disk, routing=s.cluster.routing)

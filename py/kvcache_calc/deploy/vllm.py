@@ -1,4 +1,4 @@
-"""`vllm serve` for one replica of the scenario, with its CPU/disk tiers (native offloading or LMCache)."""
+"""`vllm serve` for one replica of the scenario, with its CPU/disk tiers (vLLM's OffloadingConnector or LMCache)."""
 
 from __future__ import annotations
 
