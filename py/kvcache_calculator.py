@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Dict
 
-from kvcache_calc.api import predict
+from kvcache_calc.evaluate import predict_scenario
 from kvcache_calc.memory import kv_bytes_per_token
 from kvcache_calc.scenario import ModelSpec, Scenario, parse_scenario
 from kvcache_calc.sensitivity import solve_capacity
@@ -130,57 +130,70 @@ def checked_scenario(model: ModelConfig, system: SystemConfig, conv: Conversatio
         raise ValueError(f"{cls}.{name}: {shown}{rest[rest.index(' is not allowed'):]}") from None
 
 
+def _kv_bytes_per_token(model: ModelConfig) -> int:
+    """The seed's KV bytes per token (inputs already checked)."""
+    spec = ModelSpec(num_layers=model.num_layers, num_kv_heads=model.num_kv_heads, head_dim=model.head_dim,
+                     kv_dtype=model.kvcache_dtype.value)
+    return int(kv_bytes_per_token(spec))
+
+
+def _max_cached_tokens(model: ModelConfig, system: SystemConfig) -> int:
+    """The seed's cache size: memory less 1.2 x the model, in tokens (inputs already checked)."""
+    free = (system.available_memory_gb - (1 + RUNTIME_OVERHEAD) * model.model_size_gb) * GIB
+    return int(free / _kv_bytes_per_token(model)) if free > 0 else 0
+
+
+def _conversation_hit_rate(r: dict | None, conv_pattern: ConversationPattern) -> Dict[str, float]:
+    """The seed's hit-rate dict from one prediction (None: the model does not fit)."""
+    active = (conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
+              * conv_pattern.within_conversation_interval)
+    if r is None:
+        return {"hit_rate": 0.0, "token_hit_rate": 0.0, "seed_formula_hit_rate": 0.0,
+                "avg_cached_conversations": 0.0, "cache_utilization": 0.0,
+                "max_cached_tokens": 0, "active_conversations": active, "fits": False}
+    return {
+        "hit_rate": r["request_hit_rate"],
+        "token_hit_rate": r["token_hit_rate"],
+        "seed_formula_hit_rate": r["seed_formula_hit_rate"],
+        "avg_cached_conversations": min(active, r["conversations_in_cache"]),
+        "cache_utilization": r["cache_utilization"],
+        "max_cached_tokens": r["cache_capacity_tokens"],
+        "active_conversations": active,
+        "fits": True,
+    }
+
+
 class KVCacheCalculator:
     """The seed's calculator; every number now comes from kvcache_calc's validated model."""
 
     def calculate_kvcache_memory_per_token(self, model_config: ModelConfig) -> int:
         checked_scenario(model_config, ANY_SYSTEM, ANY_TRAFFIC)
-        spec = ModelSpec(num_layers=model_config.num_layers, num_kv_heads=model_config.num_kv_heads,
-                         head_dim=model_config.head_dim, kv_dtype=model_config.kvcache_dtype.value)
-        return int(kv_bytes_per_token(spec))
+        return _kv_bytes_per_token(model_config)
 
     def calculate_derived_qps(self, conv_pattern: ConversationPattern) -> float:
         return conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
 
     def calculate_max_cached_tokens(self, model_config: ModelConfig, system_config: SystemConfig) -> int:
         checked_scenario(model_config, system_config, ANY_TRAFFIC)
-        free = (system_config.available_memory_gb - (1 + RUNTIME_OVERHEAD) * model_config.model_size_gb) * GIB
-        if free <= 0:
-            return 0
-        return int(free / self.calculate_kvcache_memory_per_token(model_config))
+        return _max_cached_tokens(model_config, system_config)
 
     def _predict(self, model_config, system_config, conv_pattern) -> dict | None:
-        checked_scenario(model_config, system_config, conv_pattern)
-        if self.calculate_max_cached_tokens(model_config, system_config) <= 0:
+        # one parse, checked; the seed's results read no advice, so none is computed
+        scenario = checked_scenario(model_config, system_config, conv_pattern)
+        if _max_cached_tokens(model_config, system_config) <= 0:
             return None
-        return predict(seed_scenario(model_config, system_config, conv_pattern))
+        return predict_scenario(scenario)
 
     def calculate_conversation_hit_rate(self, model_config: ModelConfig, system_config: SystemConfig,
                                         conv_pattern: ConversationPattern) -> Dict[str, float]:
-        r = self._predict(model_config, system_config, conv_pattern)
-        active = (conv_pattern.conversation_arrival_rate * conv_pattern.avg_conversation_length
-                  * conv_pattern.within_conversation_interval)
-        if r is None:
-            return {"hit_rate": 0.0, "token_hit_rate": 0.0, "seed_formula_hit_rate": 0.0,
-                    "avg_cached_conversations": 0.0, "cache_utilization": 0.0,
-                    "max_cached_tokens": 0, "active_conversations": active, "fits": False}
-        return {
-            "hit_rate": r["request_hit_rate"],
-            "token_hit_rate": r["token_hit_rate"],
-            "seed_formula_hit_rate": r["seed_formula_hit_rate"],
-            "avg_cached_conversations": min(active, r["conversations_in_cache"]),
-            "cache_utilization": r["cache_utilization"],
-            "max_cached_tokens": r["cache_capacity_tokens"],
-            "active_conversations": active,
-            "fits": True,
-        }
+        return _conversation_hit_rate(self._predict(model_config, system_config, conv_pattern), conv_pattern)
 
     def calculate_detailed_metrics(self, model_config: ModelConfig, system_config: SystemConfig,
                                    conv_pattern: ConversationPattern) -> Dict[str, float]:
-        basic = self.calculate_conversation_hit_rate(model_config, system_config, conv_pattern)
-        per_token = self.calculate_kvcache_memory_per_token(model_config)
+        r = self._predict(model_config, system_config, conv_pattern)  # one prediction serves every figure
+        basic = _conversation_hit_rate(r, conv_pattern)
+        per_token = _kv_bytes_per_token(model_config)
         qps = self.calculate_derived_qps(conv_pattern)
-        r = self._predict(model_config, system_config, conv_pattern)
         tokens_per_s = r["prompt_tokens_per_s"] if r else qps * conv_pattern.avg_sequence_length
         return {
             **basic,

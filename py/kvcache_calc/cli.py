@@ -132,11 +132,16 @@ def _trace_command(args) -> dict:
     return fit_details(args.trace, args.block_size, args.format, args.capacity_tokens)
 
 
-def _read_scenario(path: str) -> dict:
+def _read_text(path: str, what: str) -> str:
+    """A text file's contents ('-': stdin), or a ValueError naming `what` could not be read and why."""
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-    except OSError as exc:
-        raise ValueError(f"scenario file: cannot read {path!r}: {exc.strerror}") from None
+        return sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what}: cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _read_scenario(path: str) -> dict:
+    text = _read_text(path, "scenario file")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -235,10 +240,14 @@ def _run(argv: Sequence[str] | None) -> int:
                 print(_deploy_text(out, args.advice))
                 return 0
         elif args.command == "diagnose":
-            from .diagnose.report import diagnose_command, diagnose_table
+            from .diagnose import diagnose
+            from .diagnose.report import diagnose_table
 
-            out = api.finite_json(diagnose_command(_read_scenario(args.scenario), args.scrape, args.before,
-                                                   args.interval))
+            scenario = _read_scenario(args.scenario)
+            if args.before is not None and args.interval is None:
+                raise ValueError("interval_s: --before needs --interval, the seconds between the two scrapes")
+            before = None if args.before is None else _read_text(args.before, "scrape_before")
+            out = api.finite_json(diagnose(scenario, _read_text(args.scrape, "scrape"), before, args.interval))
             if not args.json:
                 print(diagnose_table(out))
                 return 0

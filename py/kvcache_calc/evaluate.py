@@ -296,15 +296,16 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
                                   f"not fit the cache): requests queue and the cache is mostly pinned. Add replicas.",
                     "message_zh": f"每个副本处理不过来（解码需要 {run.decode_utilization:.0%} 的显存带宽、并发超过 "
                                   f"hardware.max_num_seqs，或其 KV 放不进缓存）：请求会排队，缓存大多被占住。请增加副本。"})
-    if cap.unfit is not None:
-        gpu = s.hardware.gpu if s.hardware is not None else ""
-        named = "" if s.raw.get("hardware") else f" (no hardware given: the default {gpu})"
+    if cap.unfit is not None:  # a plan was tried, so there is a GPU (the default one when none was named)
+        named = bool(s.raw.get("hardware"))
+        gpu = s.hardware.gpu
         out.append({"code": "capacity_given_model_does_not_fit",
                     "message_en": f"The cache size is given (cache.capacity_tokens), so the hit rates stand; but on this "
-                                  f"GPU{named} {cap.unfit.removeprefix('hardware: ')}. Figures that need the GPU's "
+                                  f"GPU{'' if named else f' (no hardware given: the default {gpu})'} "
+                                  f"{cap.unfit.removeprefix('hardware: ')}. Figures that need the GPU's "
                                   f"memory plan (prefill time, running requests, GPUs) are left out.",
                     "message_zh": f"缓存大小已直接给定（cache.capacity_tokens），命中率不受影响；但模型放不进这块 GPU"
-                                  f"{'' if s.raw.get('hardware') else f'（未给出硬件，按默认 {gpu}）'}。"
+                                  f"{'' if named else f'（未给出硬件，按默认 {gpu}）'}。"
                                   f"需要显存规划的数字（预填充时间、运行中请求、GPU 数）不计算。"})
     if run is not None and cap.total_tokens and run.pinned_tokens > 0.5 * cap.total_tokens:
         out.append({"code": "running_requests_pin_cache",

@@ -84,10 +84,14 @@ def activation_reserve_gib(model: ModelSpec, hw: HardwareSpec) -> float:
     return hw.max_num_batched_tokens * per_token / GIB + FIXED_OVERHEAD_GIB
 
 
+def kv_bytes_per_token_per_gpu(model: ModelSpec, hw: HardwareSpec, context_tokens: float | None = None) -> float:
+    """One GPU's share of a token's KV in a replica of `hw` (its KV heads and its pipeline stage's layers)."""
+    return kv_bytes_per_token(model, hw.tensor_parallel, hw.num_gpus // hw.tensor_parallel, context_tokens)
+
+
 def plan_memory(model: ModelSpec, hw: HardwareSpec, context_tokens: float | None = None) -> MemoryPlan:
     """The per-GPU budget: memory x utilisation - weights - activation reserve -> KV tokens."""
-    pipeline = hw.num_gpus // hw.tensor_parallel
-    per_gpu = kv_bytes_per_token(model, hw.tensor_parallel, pipeline, context_tokens)
+    per_gpu = kv_bytes_per_token_per_gpu(model, hw, context_tokens)
     usable = hw.memory_gib * hw.gpu_memory_utilization
     weights = weights_gib(model) / hw.num_gpus
     reserve = activation_reserve_gib(model, hw)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from .latency import Concurrency, Roofline, concurrency, roofline
-from .memory import InfeasibleMemory, MemoryPlan, kv_bytes_per_token, plan_memory
+from .memory import InfeasibleMemory, MemoryPlan, kv_bytes_per_token_per_gpu, plan_memory
 from .scenario import Scenario
 from .traffic.resolved import Traffic, build_traffic
 
@@ -64,22 +64,28 @@ def resolve(s: Scenario, what_if: bool = False) -> Resolved:
     return Resolved(s, traffic, replica_capacity(s, traffic, what_if))
 
 
-def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | None, str | None]:
-    """Cache capacity per replica in tokens, the memory plan when there is one, and why there is none.
+def memory_plan(s: Scenario, context_tokens: float | None) -> tuple[MemoryPlan | None, str | None]:
+    """The memory plan (None without a model and GPU), or, when a given cache size makes it optional and
+    the model does not fit, None and why; a model that does not fit without a given size raises.
 
     A given capacity overrides the memory model: a model that does not fit the (perhaps default) GPU
     then only loses the figures that need the plan (latency, GPUs), not the hit rate.
     """
-    plan = None
-    if s.model is not None and s.hardware is not None:
-        try:
-            plan = plan_memory(s.model, s.hardware, context_tokens=traffic.mean_prompt_tokens)
-        except InfeasibleMemory as e:
-            if s.cache.capacity_tokens is None:
-                raise
-            return s.cache.capacity_tokens, None, str(e)
+    if s.model is None or s.hardware is None:
+        return None, None
+    try:
+        return plan_memory(s.model, s.hardware, context_tokens=context_tokens), None
+    except InfeasibleMemory as e:
+        if s.cache.capacity_tokens is None:
+            raise
+        return None, str(e)
+
+
+def capacity_tokens(s: Scenario, traffic: Traffic) -> tuple[int, MemoryPlan | None, str | None]:
+    """Cache capacity per replica in tokens, the memory plan when there is one, and why there is none."""
+    plan, unfit = memory_plan(s, traffic.mean_prompt_tokens)
     if s.cache.capacity_tokens is not None:
-        return s.cache.capacity_tokens, plan, None
+        return s.cache.capacity_tokens, plan, unfit
     assert plan is not None
     return plan.capacity_tokens, plan, None
 
@@ -104,11 +110,9 @@ def replica_capacity(s: Scenario, traffic: Traffic, what_if: bool = False) -> Re
         pinned, kv_bound = min(wanted, room), wanted > room
     gpu_blocks = max(1, total // b - pinned)
     kv_bytes = plan.kv_bytes_per_token if plan is not None else None
-    if kv_bytes is None and s.model is not None and s.hardware is not None:
+    if kv_bytes is None and unfit is not None:
         # no plan because the weights do not fit: a token's KV still has its size for the tiers
-        hw = s.hardware
-        kv_bytes = hw.num_gpus * kv_bytes_per_token(s.model, hw.tensor_parallel, hw.num_gpus // hw.tensor_parallel,
-                                                    traffic.mean_prompt_tokens)
+        kv_bytes = s.hardware.num_gpus * kv_bytes_per_token_per_gpu(s.model, s.hardware, traffic.mean_prompt_tokens)
     tier_tokens = []
     levels = [gpu_blocks]
     above = total

@@ -39,10 +39,7 @@ class Field:
     choices: tuple[str, ...] = ()
     optional: bool = False
     pattern: str = ""            # text fields: the regular expression a value must match whole
-
-    @property
-    def pattern_text(self) -> str:
-        return MODEL_ID_TEXT if self.pattern == MODEL_ID_PATTERN else f"text matching {self.pattern}"
+    pattern_text: str = ""       # ... and what it admits, in words (the error message's range)
 
     @property
     def section(self) -> str:
@@ -254,7 +251,7 @@ FIELDS: tuple[Field, ...] = (
     _f("deploy.model_id", "text", None, "hf", "", "Checkpoint", "模型检查点",
        "Hugging Face repository or local path the engine loads; empty: the preset's own repository.",
        "引擎加载的 Hugging Face 仓库或本地路径；留空：预设自身的仓库。",
-       optional=True, pattern=MODEL_ID_PATTERN, maximum=200),
+       optional=True, pattern=MODEL_ID_PATTERN, pattern_text=MODEL_ID_TEXT, maximum=200),
 )
 
 # Tiers below the GPU: a list of items, each from these fields ("tiers.<i>.<key>" in messages); the

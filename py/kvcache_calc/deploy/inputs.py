@@ -6,8 +6,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..memory import InfeasibleMemory, MemoryPlan, plan_memory
+from ..memory import MemoryPlan
 from ..presets import model_preset
+from ..resolve import memory_plan
 from ..scenario import Scenario
 from ..schema import FIELDS_BY_PATH
 from ..units import GIB
@@ -76,18 +77,6 @@ def _model_id(s: Scenario) -> tuple[str, str]:
     return PLACEHOLDER_MODEL, "placeholder"
 
 
-def _plan(s: Scenario) -> MemoryPlan | None:
-    """The memory plan's split per GPU (weights, KV), which does not depend on the traffic; None without one."""
-    if s.model is None or s.hardware is None:
-        return None
-    try:
-        return plan_memory(s.model, s.hardware)
-    except InfeasibleMemory:
-        if s.cache.capacity_tokens is None:
-            raise  # the engine would not start: no command line to copy
-        return None
-
-
 def _tier_sizes(s: Scenario, plan: MemoryPlan | None) -> tuple[float, float, float]:
     """Host-memory tier GB and tokens, disk tier GB, per replica (GB and tokens convert at vLLM's KV bytes)."""
     kv_bytes = plan.kv_bytes_per_token if plan is not None else None
@@ -112,7 +101,9 @@ def _default(path: str):
 
 def deploy_inputs(s: Scenario) -> DeployInputs:
     """The deployment's inputs from a parsed scenario and its memory plan (no traffic needed)."""
-    plan = _plan(s)
+    # the split per GPU (weights, KV) does not depend on the traffic: no traffic tables are built here; a
+    # model that does not fit without a given cache size raises (the engine would not start)
+    plan, _ = memory_plan(s, None)
     hw = s.hardware
     model_id, source = _model_id(s)
     tp = hw.tensor_parallel if hw else 1

@@ -8,7 +8,7 @@ import math
 from ..evaluate import predict_scenario
 from ..notes import Note
 from ..routing_comparison import model_comparison
-from ..scenario import parse_scenario, rates_per_class, set_path
+from ..scenario import Scenario, parse_scenario, rates_per_class
 from .observed import Observed, observe
 from .scrape import read_scrape
 
@@ -23,8 +23,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
-def _model(scenario: dict) -> dict:
-    s = parse_scenario(scenario)
+def _model(s: Scenario) -> dict:
     p = predict_scenario(s)
     model = {k: p.get(k) for k in MODEL_KEYS}
     affinity = p["token_hit_rate"]
@@ -48,13 +47,12 @@ def loss_split(model: dict, observed: float) -> list[dict]:
             {"stage": "observed", "token_hit_rate": observed}]
 
 
-def _fit_think_time(scenario: dict, target: float) -> tuple[float, float] | None:
+def _fit_think_time(s: Scenario, target: float) -> tuple[float, float] | None:
     """think_time_s whose model token hit rate meets `target` (bisection on its log; hit rate falls as
     think time grows), and that hit rate; None when the workload has classes or no think time reaches it."""
-    workload = scenario.get("workload") or {}
-    if workload.get("classes"):
+    if (s.raw.get("workload") or {}).get("classes"):
         return None
-    rate = lambda t: predict_scenario(parse_scenario(set_path(scenario, "workload.think_time_s", t)))["token_hit_rate"]
+    rate = lambda t: predict_scenario(s.with_value("workload.think_time_s", t))["token_hit_rate"]
     lo, hi = (math.log(b) for b in THINK_BOUNDS_S)
     r_lo, r_hi = rate(math.exp(lo)), rate(math.exp(hi))
     if not r_hi - 1e-9 <= target <= r_lo + 1e-9:
@@ -69,13 +67,13 @@ def _fit_think_time(scenario: dict, target: float) -> tuple[float, float] | None
     return think, rate(think)
 
 
-def _suggestions(scenario: dict, model: dict, obs: Observed, cluster_rps: float | None) -> list[dict]:
+def _suggestions(s: Scenario, model: dict, obs: Observed, cluster_rps: float | None) -> list[dict]:
     out = []
-    if cluster_rps is not None and model["mean_turns"] and not rates_per_class(scenario):
+    if cluster_rps is not None and model["mean_turns"] and not rates_per_class(s.raw):
         value = float(f"{cluster_rps / model['mean_turns']:.4g}")
         current = model["arrival_rate"]
         if value > 0 and current and abs(value - current) / current > 0.1:
-            p = predict_scenario(parse_scenario(set_path(scenario, "workload.arrival_rate", value)))
+            p = predict_scenario(s.with_value("workload.arrival_rate", value))
             out.append({"path": "workload.arrival_rate", "value": value, "current": current,
                         "token_hit_rate": p["token_hit_rate"],
                         "why_en": f"The observed {cluster_rps:.3g} requests/s over {model['mean_turns']:.3g} turns "
@@ -83,10 +81,10 @@ def _suggestions(scenario: dict, model: dict, obs: Observed, cluster_rps: float 
                         "why_zh": f"观测到每秒 {cluster_rps:.3g} 个请求，每个会话 {model['mean_turns']:.3g} 轮，"
                                   f"即每秒 {value:.3g} 个会话"})
     if abs(obs.token_hit_rate - model["token_hit_rate"]) > TOLERANCE:
-        fit = _fit_think_time(scenario, obs.token_hit_rate)
+        fit = _fit_think_time(s, obs.token_hit_rate)
         if fit is not None:
             think, rate = fit
-            current = (scenario.get("workload") or {}).get("think_time_s")
+            current = (s.raw.get("workload") or {}).get("think_time_s")
             out.append({"path": "workload.think_time_s", "value": think, "current": current,
                         "token_hit_rate": rate,
                         "why_en": f"With a mean think time of {think:.3g} s the model's token hit rate is the observed "
@@ -158,10 +156,11 @@ def diagnose(scenario: dict, scrape: object, scrape_before: object = None, inter
     after = read_scrape(scrape, "scrape")
     before = read_scrape(scrape_before, "scrape_before") if scrape_before is not None else None
     obs = observe(after, before, interval_s)
-    model = _model(scenario)
+    s = parse_scenario(scenario)  # once: the model, the fit and the suggestions start from it
+    model = _model(s)
     cluster_rps = obs.requests_per_s * model["replicas"] if obs.requests_per_s is not None else None
     return {"observed": {**obs.to_json(), "cluster_requests_per_s": cluster_rps},
             "model": model,
             "loss_split": loss_split(model, obs.token_hit_rate),
             "notes": [n.as_json() for n in _notes(model, obs, cluster_rps)],
-            "suggestions": _suggestions(scenario, model, obs, cluster_rps)}
+            "suggestions": _suggestions(s, model, obs, cluster_rps)}

@@ -1,29 +1,10 @@
-"""The CLI's side of `kvcache-calc diagnose`: read the scrape files, print the comparison as a table."""
+"""The CLI's side of `kvcache-calc diagnose`: the comparison as a table."""
 
 from __future__ import annotations
-
-import sys
-
-from .compare import diagnose
 
 STAGES = {"traffic_allows": "What the traffic allows (ceiling)", "lost_to_capacity": "  lost to capacity",
           "lost_to_routing": "  lost to routing", "unexplained": "  not explained by the model",
           "observed": "Observed"}
-
-
-def _read(path: str, field_name: str) -> str:
-    try:
-        return sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{field_name}: cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def diagnose_command(scenario: dict, scrape: str, before: str | None, interval: float | None) -> dict:
-    """diagnose() on scrape files (paths; '-' is stdin)."""
-    if before is not None and interval is None:
-        raise ValueError("interval_s: --before needs --interval, the seconds between the two scrapes")
-    return diagnose(scenario, _read(scrape, "scrape"), None if before is None else _read(before, "scrape_before"),
-                    interval)
 
 
 def _pct(v: float | None) -> str:
