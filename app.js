@@ -12,6 +12,7 @@ import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
 import { initTracePanel } from "./js/trace-panel.js";
 import { initDiagnosePanel } from "./js/diagnose.js";
+import { copyText } from "./js/clipboard.js";
 import { applyScenarioPatch } from "./js/traffic.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
@@ -509,15 +510,6 @@ function switchLanguage() {
 
 // --- clipboard and exports -------------------------------------------------------------------
 
-async function copyText(text) {
-  const status = byId("copy-status");
-  try {
-    await navigator.clipboard.writeText(text);
-    status.textContent = t("copied");
-  } catch {
-    status.textContent = t("copy_failed");
-  }
-}
 
 function fillFromHfConfig() {
   const box = page.form.configPaste;
@@ -568,8 +560,9 @@ function wireEvents() {
     calculate(page.scenario);
   });
   byId("language-switch").addEventListener("click", switchLanguage);
-  byId("copy-link").addEventListener("click", () => copyText(window.location.href));
-  byId("copy-scenario").addEventListener("click", () => copyText(JSON.stringify(page.scenario, null, 2)));
+  byId("copy-link").addEventListener("click", () => copyText(window.location.href, byId("copy-status")));
+  byId("copy-scenario").addEventListener("click",
+    () => copyText(JSON.stringify(page.scenario, null, 2), byId("copy-status")));
   const exported = () => {
     const scenario = page.lastAnalysisScenario ?? page.scenario;
     return [scenario, page.lastAnalysis, { routing: routingFor(scenario) }];

@@ -3,20 +3,12 @@
 // notes Python attached and where each flag is defined in the engine's source. No text here is
 // composed from the scenario: JS shows Python's strings through textContent.
 
+import { copyText } from "./clipboard.js";
 import { el, tableHead } from "./dom.js";
 import { language, t } from "./i18n.js";
 
 /** Links only to the engines' repositories on GitHub (the table in py/kvcache_calc/deploy/flags.py). */
 const SOURCE_PREFIX = "https://github.com/";
-
-async function copy(text, status) {
-  try {
-    await navigator.clipboard.writeText(text);
-    status.textContent = t("copied");
-  } catch {
-    status.textContent = t("copy_failed");
-  }
-}
 
 function notesList(notes) {
   const list = el("ul", "deploy-notes");
@@ -43,7 +35,7 @@ export function commandBlock(deployment) {
   button.type = "button";
   const status = el("span", "deploy-copy-status muted");
   status.setAttribute("role", "status");
-  button.addEventListener("click", () => copy(deployment.text, status));
+  button.addEventListener("click", () => copyText(deployment.text, status));
   box.append(heading, pre, button, status, notesList(deployment.notes));
   return box;
 }

@@ -6,7 +6,7 @@
 //   diagnose {scenario, scrape, scrape_before?, interval_s?} -> {observed, model, loss_split, notes, suggestions}
 
 import { element, tableHead } from "./dom.js";
-import { fieldText, language } from "./i18n.js";
+import { applyStaticStrings, fieldText, language } from "./i18n.js";
 import { dt } from "./diagnose-i18n.js";
 import { MISSING, perSecond, percent, plain, points, rawValue, seconds } from "./format.js";
 
@@ -84,10 +84,7 @@ class DiagnosePanel {
   }
 
   applyStrings() {
-    for (const node of this.container.querySelectorAll("[data-diagnose-i18n]")) node.textContent = dt(node.dataset.diagnoseI18n);
-    for (const node of this.container.querySelectorAll("[data-diagnose-i18n-placeholder]")) {
-      node.placeholder = dt(node.dataset.diagnoseI18nPlaceholder);
-    }
+    applyStaticStrings(this.container, dt, "diagnose-i18n");
   }
 
   relabel() {

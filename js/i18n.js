@@ -619,12 +619,15 @@ export function fieldText(field, what) {
   return field[`${what}_${currentLanguage}`] || field[`${what}_en`] || "";
 }
 
-/** Fill every [data-i18n] element's text (never HTML). */
-export function applyStaticStrings(root = document) {
-  for (const element of root.querySelectorAll("[data-i18n]")) {
-    element.textContent = t(element.dataset.i18n);
+/**
+ * Fill every [data-<attribute>] element's text and every [data-<attribute>-placeholder] placeholder
+ * under `root` from `lookupFn` (never HTML): the page's strings, or a panel's own table.
+ */
+export function applyStaticStrings(root = document, lookupFn = t, attribute = "i18n") {
+  for (const element of root.querySelectorAll(`[data-${attribute}]`)) {
+    element.textContent = lookupFn(element.getAttribute(`data-${attribute}`));
   }
-  for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
-    element.placeholder = t(element.dataset.i18nPlaceholder);
+  for (const element of root.querySelectorAll(`[data-${attribute}-placeholder]`)) {
+    element.placeholder = lookupFn(element.getAttribute(`data-${attribute}-placeholder`));
   }
 }

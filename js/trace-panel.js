@@ -10,7 +10,7 @@
 //   model_vs_replay {fitted scenario, points: a dozen of the replay's}  -> the model's curve, the gaps
 // Progress comes as {type: "trace-progress"} messages from the worker. Text only via textContent.
 
-import { fieldText } from "./i18n.js";
+import { applyStaticStrings, fieldText } from "./i18n.js";
 import { tt } from "./trace-i18n.js";
 import { integer, percent, plain, points, rawValue, seconds, tokens } from "./format.js";
 import { lawVocabulary, summarizeLaw } from "./laws.js";
@@ -127,10 +127,7 @@ export class TracePanel {
   }
 
   applyStrings() {
-    for (const node of this.container.querySelectorAll("[data-trace-i18n]")) node.textContent = tt(node.dataset.traceI18n);
-    for (const node of this.container.querySelectorAll("[data-trace-i18n-placeholder]")) {
-      node.placeholder = tt(node.dataset.traceI18nPlaceholder);
-    }
+    applyStaticStrings(this.container, tt, "trace-i18n");
   }
 
   relabel() {
