@@ -3,10 +3,11 @@
 // Python computes every number shown; this file only moves data and asks modules to draw it.
 
 import { applyStaticStrings, chooseLanguage, language, setLanguage, t } from "./js/i18n.js";
-import { buildForm, modelFieldsFromHfConfig } from "./js/form.js";
+import { buildForm } from "./js/form.js";
 import { encode, parse } from "./js/url.js";
 import { CalculatorClient } from "./js/worker-client.js";
 import { ResultsView, VerifyView } from "./js/results.js";
+import { BudgetView } from "./js/budget.js";
 import { RoutingView } from "./js/routing.js";
 import { ChartPanel } from "./js/charts.js";
 import { exportCsv, exportJson, exportPng } from "./js/export.js";
@@ -19,7 +20,8 @@ const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
 const ANALYSIS_DELAY_MS = 300;
 /** Fields whose change alters other fields' placeholders (preset values, the GPU's figures). */
-const PLACEHOLDER_SOURCES = new Set(["model.preset", "model.weight_dtype", "hardware.gpu", "hardware.num_gpus"]);
+const PLACEHOLDER_SOURCES = new Set(["model.preset", "model.weight_dtype", "hardware.gpu", "hardware.num_gpus",
+  "deploy.engine"]);
 /** Verify by simulation and the routing comparison: block touches per `simulate_step` call (one worker round trip each). */
 const SIMULATION_TOUCHES_PER_STEP = 300_000;
 const SIMULATION_SEED = 1;
@@ -32,6 +34,7 @@ const page = {
   schema: null,
   form: null,
   results: null,
+  refusal: null, // BudgetView of the engine's refusal to start (the bar that did not fit), at the top of the results
   verify: null,
   charts: null,
   client: null,
@@ -231,6 +234,7 @@ function scheduleCalculation() {
 }
 
 function showCalculationError(error) {
+  page.refusal.render(error.details?.memory_budget ?? null, error.message);
   const shownInline = page.form.showError(error);
   const formError = byId("form-error");
   formError.textContent = t("error_general", { message: error.message });
@@ -240,6 +244,7 @@ function showCalculationError(error) {
 }
 
 function clearCalculationError() {
+  page.refusal.render(null);
   page.form.clearErrors();
   byId("form-error").textContent = "";
   page.policyNote = null;
@@ -496,6 +501,7 @@ function relabelPage() {
   renderNotices();
   page.form.refresh(page.scenario);
   page.results.relabel();
+  page.refusal.relabel();
   page.verify.relabel();
   page.routing.relabel();
   renderPolicyNote();
@@ -511,26 +517,35 @@ function switchLanguage() {
 // --- clipboard and exports -------------------------------------------------------------------
 
 
-function fillFromHfConfig() {
+/**
+ * "Fill model fields": Python reads the pasted config.json (api.import_hf_config) and the model
+ * section becomes the checkpoint it describes (no preset); what it could not read is listed.
+ */
+async function fillFromHfConfig() {
   const box = page.form.configPaste;
-  const parsed = modelFieldsFromHfConfig(box.textarea.value);
-  if (parsed.error) {
-    box.status.textContent = parsed.error === "invalid" ? t("hf_config_invalid", { message: parsed.message }) : t("hf_config_not_object");
+  const text = box.textarea.value;
+  box.problems.replaceChildren();
+  const reply = await page.client.call("import_hf_config", { text });
+  if (!reply.ok) {
+    box.status.textContent = t("hf_config_invalid", { message: reply.error.message });
     return;
   }
-  const keys = Object.keys(parsed.values);
+  const { fields, problems, family } = reply.result;
+  box.problems.replaceChildren(...problems.map((problem) => {
+    const item = document.createElement("li");
+    item.textContent = problem;
+    return item;
+  }));
+  const keys = Object.keys(fields);
   if (!keys.length) {
     box.status.textContent = t("hf_config_nothing");
     return;
   }
-  for (const [key, value] of Object.entries(parsed.values)) {
-    const input = page.form.fieldInput(`model.${key}`);
-    if (input) input.value = String(value);
-  }
-  box.status.textContent = t("hf_config_filled", { count: keys.length, fields: keys.join(", ") });
-  const scenario = setScenarioFromForm(null);
-  updateAddress(scenario, "push");
-  calculate(scenario);
+  box.status.textContent = t(problems.length ? "hf_config_filled_problems" : "hf_config_filled",
+    { count: keys.length, family: family || "?", problems: problems.length });
+  loadScenarioIntoForm({ ...page.scenario, model: fields });
+  updateAddress(page.scenario, "push");
+  calculate(page.scenario);
 }
 
 // --- wiring ----------------------------------------------------------------------------------
@@ -603,6 +618,7 @@ async function main() {
   page.schema = schema;
   page.form = buildForm(byId("form-fields"), schema, presets);
   page.results = new ResultsView(byId("results"), { onApplyAdvice: applyAdvice });
+  page.refusal = new BudgetView(byId("memory-refusal"), "memory-refusal-budget");
   page.verify = new VerifyView(byId("verify"));
   page.charts = new ChartPanel({
     memoryCanvas: byId("chart-memory"),

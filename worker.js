@@ -2,7 +2,8 @@
 //
 // Protocol (one message shape each way):
 //   page -> worker  {id, method, payload}
-//   worker -> page  {id, ok: true, result} | {id, ok: false, error: {message, field}}
+//   worker -> page  {id, ok: true, result} | {id, ok: false, error: {message, field, details}}
+//                   (details: Python's structured part of an error, e.g. {memory_budget}, or null)
 //   worker -> page  {type: "progress", stage, fraction}      stage: runtime|calculator|ready
 //   worker -> page  {type: "boot-error", error: {message, field: null}}
 // Every call waits for the boot; a failed boot answers every call with the boot error.
@@ -97,8 +98,8 @@ booted.catch((error) => {
   self.postMessage({ type: "boot-error", error: { message: String(error?.message || error), field: null } });
 });
 
-function failure(id, message, field = null) {
-  return { id, ok: false, error: { message: String(message), field } };
+function failure(id, message, field = null, details = null) {
+  return { id, ok: false, error: { message: String(message), field, details } };
 }
 
 async function answer({ id, method, payload }) {
@@ -127,7 +128,8 @@ async function answer({ id, method, payload }) {
   }
   if (reply && reply.ok === true) return { id, ok: true, result: reply.result };
   const error = (reply && reply.error) || {};
-  return failure(id, error.message || "unknown error", error.field ?? null);
+  const details = error.details && typeof error.details === "object" ? error.details : null;
+  return failure(id, error.message || "unknown error", error.field ?? null, details);
 }
 
 async function answerLoadTrace({ id, payload }) {

@@ -14,10 +14,34 @@ import { PER_CLASS_FIELDS, classesWorkload } from "./traffic.js";
  * the offload-tier list editor (js/tiers.js), built from schema.tiers.
  */
 const SECTION_ORDER = ["model", "hardware", "workload", "cache", "tiers", "cluster", "latency"];
-const MODEL_GROUPS = {
-  dtypes: ["weight_dtype", "kv_dtype"],
-  parameters: ["params_b", "active_params_b", "weights_gib"],
+/**
+ * Groups inside a section, by path, in order; fields not listed fall in the section's first group.
+ * A folded group is a <details> closed until one of its fields holds a value (typed or from the preset).
+ */
+const GROUPS = {
+  model: [
+    { id: "architecture" },
+    { id: "moe", folded: true, paths: ["model.num_experts", "model.num_experts_per_tok", "model.moe_intermediate_size",
+      "model.shared_expert_intermediate_size", "model.dense_layers"] },
+    { id: "mla", folded: true, paths: ["model.kv_lora_rank", "model.qk_rope_head_dim", "model.q_lora_rank",
+      "model.qk_nope_head_dim", "model.v_head_dim", "model.index_head_dim"] },
+    { id: "hybrid", folded: true, paths: ["model.sliding_window", "model.sliding_window_layers",
+      "model.chunked_local_layers", "model.attention_chunk_size", "model.linear_attention_layers",
+      "model.linear_state_bytes"] },
+    { id: "dtypes", paths: ["model.weight_dtype", "model.kv_dtype", "model.quantization", "model.quant_bits",
+      "model.quant_group_size"] },
+    { id: "parameters", paths: ["model.params_b", "model.active_params_b", "model.weights_gib"] },
+  ],
+  hardware: [
+    { id: "gpus" },
+    // the serving engine (a deploy field) sits with the settings its memory model reads
+    { id: "engine", paths: ["deploy.engine", "deploy.engine_version", "hardware.gpu_memory_utilization", "hardware.mem_fraction_static",
+      "hardware.max_num_batched_tokens", "hardware.max_num_seqs", "hardware.max_model_len", "hardware.cuda_graphs",
+      "hardware.activation_reserve_gib"] },
+  ],
 };
+/** Settings only one engine reads: shown for that engine, or whenever they hold a value. */
+const ENGINE_ONLY = { "hardware.gpu_memory_utilization": "vllm", "hardware.mem_fraction_static": "sglang" };
 /** Placeholders for optional fields the presets do not fill. */
 const AUTO_PLACEHOLDER = new Set([
   "hardware.tensor_parallel", "hardware.activation_reserve_gib", "cache.capacity_tokens",
@@ -29,9 +53,18 @@ function splitPath(path) {
   return [path.slice(0, dot), path.slice(dot + 1)];
 }
 
-function modelGroup(key) {
-  for (const [group, keys] of Object.entries(MODEL_GROUPS)) if (keys.includes(key)) return group;
-  return "architecture";
+/** The group of `path` in its section's GROUPS (the first group when none lists it). */
+function groupOf(section, path) {
+  const groups = GROUPS[section];
+  return (groups.find((g) => g.paths?.includes(path)) ?? groups[0]).id;
+}
+
+/** The section a field's row is drawn in: its own, or the one whose group lists it. */
+function sectionOf(path) {
+  for (const [section, groups] of Object.entries(GROUPS)) {
+    if (groups.some((g) => g.paths?.includes(path))) return section;
+  }
+  return splitPath(path)[0];
 }
 
 function fieldId(path) {
@@ -85,6 +118,7 @@ export function buildForm(container, schema, presets) {
     ...schema.sections.filter((s) => !SECTION_ORDER.includes(s))];
   const sectionTitles = new Map();
   const groupTitles = new Map();
+  const folds = new Map(); // group id -> {fold: <details>, paths}
   let configBox = null;
 
   for (const section of sections) {
@@ -95,20 +129,29 @@ export function buildForm(container, schema, presets) {
     const legend = element("legend");
     sectionTitles.set(section, legend);
     const fieldset = element("fieldset", { className: `section section-${section}`, dataset: { section } }, [legend]);
-    const sectionFields = fields.filter((f) => splitPath(f.path)[0] === section);
-    if (section === "model") {
+    const sectionFields = fields.filter((f) => sectionOf(f.path) === section);
+    if (GROUPS[section]) {
       const presetField = sectionFields.find((f) => f.path === "model.preset");
       if (presetField) fieldset.append(makeRow(presetField));
-      configBox = buildConfigPaste();
-      fieldset.append(configBox.root);
-      for (const group of ["architecture", "dtypes", "parameters"]) {
-        const title = element("h3", { className: "group-title" });
-        groupTitles.set(group, title);
-        const box = element("div", { className: `field-group group-${group}` }, [title]);
-        for (const field of sectionFields) {
-          if (field.path !== "model.preset" && modelGroup(splitPath(field.path)[1]) === group) box.append(makeRow(field));
+      if (section === "model") {
+        configBox = buildConfigPaste();
+        fieldset.append(configBox.root);
+      }
+      for (const group of GROUPS[section]) {
+        const members = sectionFields.filter((f) => f !== presetField && groupOf(section, f.path) === group.id);
+        if (!members.length) continue;
+        const title = element(group.folded ? "summary" : "h3", { className: "group-title" });
+        groupTitles.set(group.id, title);
+        const box = element("div", { className: `field-group group-${group.id}` }, group.folded ? [] : [title]);
+        for (const field of members) box.append(makeRow(field));
+        if (group.folded) {
+          const fold = element("details", { className: `field-fold fold-${group.id}`, dataset: { group: group.id } },
+            [title, box]);
+          folds.set(group.id, { fold, paths: members.map((f) => f.path) });
+          fieldset.append(fold);
+        } else {
+          fieldset.append(box);
         }
-        fieldset.append(box);
       }
     } else {
       const box = element("div", { className: "field-group" });
@@ -125,8 +168,9 @@ export function buildForm(container, schema, presets) {
     const textarea = element("textarea", { rows: "5", spellcheck: "false", className: "hf-config-text" });
     const button = element("button", { type: "button", className: "hf-config-fill" });
     const status = element("p", { className: "hf-config-status", role: "status" });
-    details.append(summary, textarea, button, status);
-    return { root: details, summary, textarea, button, status };
+    const problems = element("ul", { className: "hf-config-problems" });
+    details.append(summary, textarea, button, status, problems);
+    return { root: details, summary, textarea, button, status, problems };
   }
 
   function fillSelect(row, scenario) {
@@ -162,12 +206,14 @@ export function buildForm(container, schema, presets) {
       if (!gpu) return undefined;
       if (key === "memory_gib") return gpu.memory_gib;
       if (key === "hbm_tb_per_s") return gpu.bandwidth_tb_s;
-      // Python's rule (latency.py): FP8 figures for the weight dtypes the schema lists, when the GPU has them.
+      // Python's rule (latency.py): FP8 figures for the weight dtypes and checkpoints the schema lists, when the GPU has them.
       const preset = scenario?.model?.preset;
       const dtype = scenario?.model?.weight_dtype ?? (preset ? presets.models?.[preset]?.weight_dtype : undefined);
-      const rule = schema.fp8_rate || { dtypes: [], fp4_gpus: [] };
-      const fp8 = (rule.dtypes.includes(dtype) || (dtype === "fp4" && rule.fp4_gpus.includes(scenario?.hardware?.gpu)))
-        && gpu.fp8_tflops;
+      const quantization = scenario?.model?.quantization ?? (preset ? presets.models?.[preset]?.quantization : undefined);
+      const rule = { dtypes: [], quantizations: [], fp4_quantizations: [], fp4_gpus: [], ...schema.fp8_rate };
+      const fp4 = dtype === "fp4" || rule.fp4_quantizations.includes(quantization);
+      const fp8 = (rule.dtypes.includes(dtype) || rule.quantizations.includes(quantization)
+        || (fp4 && rule.fp4_gpus.includes(scenario?.hardware?.gpu))) && gpu.fp8_tflops;
       return fp8 ? gpu.fp8_tflops : gpu.bf16_tflops;
     }
     if (field.path === "hardware.tensor_parallel") return scenario?.hardware?.num_gpus;
@@ -199,6 +245,34 @@ export function buildForm(container, schema, presets) {
       else if (field.default !== null && field.default !== undefined) input.placeholder = String(field.default);
       else if (AUTO_PLACEHOLDER.has(field.path) || field.optional) input.placeholder = t("placeholder_auto");
       else input.placeholder = "";
+    }
+    showEngineFields(scenario);
+    openFilledFolds(scenario);
+  }
+
+  /** A folded group opens once one of its fields holds a value, typed or from the preset (it never closes itself). */
+  function openFilledFolds(scenario) {
+    for (const [group, { fold, paths }] of folds) {
+      const title = groupTitles.get(group);
+      if (title) title.textContent = t(`group_${group}`);
+      const filled = paths.some((path) => {
+        const row = rows.get(path);
+        const preset = row && presetValue(row.field, scenario);
+        return (row && row.input.value.trim() !== "") || (preset !== undefined && preset !== 0 && preset !== "none");
+      });
+      if (filled) fold.open = true;
+    }
+  }
+
+  /** Settings of the other engine hide unless they hold a value of their own (no typed value is ever hidden). */
+  function showEngineFields(scenario) {
+    const engine = scenario?.deploy?.engine ?? rows.get("deploy.engine")?.field.default;
+    for (const [path, owner] of Object.entries(ENGINE_ONLY)) {
+      const row = rows.get(path);
+      if (!row) continue;
+      const value = row.input.value.trim();
+      const unset = value === "" || value === String(row.field.default);
+      row.input.closest(".field").hidden = owner !== engine && unset;
     }
   }
 
@@ -297,66 +371,4 @@ export function buildForm(container, schema, presets) {
     configPaste: configBox,
     classes: classesEditor,
   };
-}
-
-const DTYPE_NAMES = { bfloat16: "bf16", float16: "fp16", half: "fp16", float32: "fp32", float: "fp32" };
-
-/**
- * Model fields from a Hugging Face config.json text. JSON.parse only (never eval).
- * Returns {values: {key: value}} or {error: "invalid"|"not_object", message}.
- */
-export function modelFieldsFromHfConfig(text) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { error: "invalid", message: String(error.message) };
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { error: "not_object" };
-  const config = parsed.text_config && typeof parsed.text_config === "object" ? { ...parsed, ...parsed.text_config } : parsed;
-  const positiveInt = (value) => (Number.isInteger(value) && value > 0 ? value : undefined);
-  const nonNegativeInt = (value) => (Number.isInteger(value) && value >= 0 ? value : undefined);
-  const values = {};
-  const set = (key, value) => {
-    if (value !== undefined) values[key] = value;
-  };
-  const layers = positiveInt(config.num_hidden_layers ?? config.num_layers ?? config.n_layer);
-  const heads = positiveInt(config.num_attention_heads ?? config.n_head);
-  const hidden = positiveInt(config.hidden_size ?? config.n_embd);
-  const kvHeads = positiveInt(config.num_key_value_heads ?? config.multi_query_group_num) ?? heads;
-  const kvLoraRank = positiveInt(config.kv_lora_rank);
-  set("num_layers", layers);
-  set("num_attention_heads", heads);
-  set("hidden_size", hidden);
-  set("vocab_size", positiveInt(config.vocab_size ?? config.padded_vocab_size));
-  const expertsPerToken = positiveInt(config.num_experts_per_tok);
-  const expertWidth = positiveInt(config.moe_intermediate_size);
-  set("intermediate_size", expertsPerToken && expertWidth ? expertsPerToken * expertWidth
-    : positiveInt(config.intermediate_size ?? config.ffn_hidden_size));
-  if (kvLoraRank) {
-    set("attention", "mla");
-    set("kv_lora_rank", kvLoraRank);
-    set("qk_rope_head_dim", nonNegativeInt(config.qk_rope_head_dim));
-  } else {
-    set("num_kv_heads", kvHeads);
-    const headDim = positiveInt(config.head_dim) ?? (hidden && heads && hidden % heads === 0 ? hidden / heads : undefined);
-    set("head_dim", headDim);
-    if (kvHeads && heads) set("attention", kvHeads === heads ? "mha" : kvHeads === 1 ? "mqa" : "gqa");
-  }
-  const window = config.use_sliding_window === false ? 0 : nonNegativeInt(config.sliding_window);
-  if (window !== undefined) {
-    set("sliding_window", window);
-    let slidingLayers = 0;
-    if (window > 0) {
-      if (Array.isArray(config.layer_types)) {
-        slidingLayers = config.layer_types.filter((type) => type === "sliding_attention").length;
-      } else if (layers) {
-        slidingLayers = layers;
-      }
-    }
-    set("sliding_window_layers", slidingLayers);
-  }
-  const dtype = DTYPE_NAMES[String(config.torch_dtype ?? config.dtype ?? "")];
-  set("weight_dtype", dtype);
-  return { values };
 }

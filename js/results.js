@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
 import { renderClassTable } from "./class-table.js";
 import { DeployView, adviceCommand } from "./deploy.js";
+import { BudgetView } from "./budget.js";
 
 const GROUPS = [
   { id: "latency", title: "latency_title", metrics: [
@@ -171,6 +172,7 @@ export class ResultsView {
       }
       section.append(this.metricList(group.metrics));
       root.append(section);
+      if (group.id === "memory") this.budgetView = new BudgetView(root);
     }
 
     const pinned = el("section", "metric-group pinned");
@@ -254,6 +256,7 @@ export class ResultsView {
     if (this.lastPredict) this.renderPredict(this.lastPredict);
     if (this.lastAdvice) this.renderAdvice(this.lastAdvice, this.lastDeploy);
     this.deployView.relabel();
+    this.budgetView.relabel();
   }
 
   /** The numbers of one `predict` result (also the `predict` part of an `analyze` result). */
@@ -271,6 +274,7 @@ export class ResultsView {
       segment.title = `${t(key)}: ${percent(value)}`;
     }
     this.renderPinned(predict);
+    this.budgetView.render(predict.memory_budget);
     this.renderTiers(predict);
     this.classSection.hidden = !renderClassTable(this.classTable, predict);
     this.renderWarnings(predict.warnings || []);

@@ -1,5 +1,5 @@
 // The page's side of the worker protocol: call(method, payload) -> Promise of
-// {ok: true, result} | {ok: false, error: {message, field}}; progress and boot errors via callbacks.
+// {ok: true, result} | {ok: false, error: {message, field, details}}; progress and boot errors via callbacks.
 // Calls made while Python boots wait in the worker and run as soon as it is ready.
 
 export class CalculatorClient {
@@ -31,7 +31,8 @@ export class CalculatorClient {
     if (!resolve) return;
     this.pending.delete(message.id);
     resolve(message.ok ? { ok: true, result: message.result }
-      : { ok: false, error: { message: message.error?.message || "unknown error", field: message.error?.field ?? null } });
+      : { ok: false, error: { message: message.error?.message || "unknown error", field: message.error?.field ?? null,
+        details: message.error?.details ?? null } });
   }
 
   failAll(message) {

@@ -55,7 +55,10 @@ def test_mla_under_tensor_parallel_is_told_to_split_layers_instead():
     current = api.predict(scenario)
     item = next(a for a in current["advice"] if a["id"] == "mla_pipeline_layout")
     applied = api.predict(apply_patch(scenario, item["change"]), with_advice=False)
-    assert applied["cache_capacity_tokens"] == pytest.approx(8 * current["cache_capacity_tokens"], rel=0.03)
+    # 8 stages hold one latent each instead of 8 copies; the busiest stage has ceil(61 / 8) = 8 layers (vLLM's
+    # get_pp_indices) and the output head, so a little less than 8x
+    ratio = applied["cache_capacity_tokens"] / current["cache_capacity_tokens"]
+    assert 61 / 8 * 0.97 < ratio < 8
     assert item["cluster_gpus_delta"] == 0 and "replicates" in item["why"]
 
 

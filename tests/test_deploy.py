@@ -13,7 +13,6 @@ from kvcache_calc import api
 from kvcache_calc.cli import main
 from kvcache_calc.deploy import deployment
 from kvcache_calc.deploy.flags import ENGINES
-from kvcache_calc.deploy.sglang import mem_fraction_static
 from kvcache_calc.deploy.inputs import deploy_inputs
 from kvcache_calc.scenario import parse_scenario
 
@@ -61,7 +60,8 @@ def test_default_scenario_is_one_vllm_serve_with_the_memory_settings():
     assert argv[:3] == ["vllm", "serve", "meta-llama/Llama-3.1-8B"]
     pairs = dict(zip(argv[3::1], argv[4::1]))
     assert pairs["--gpu-memory-utilization"] == "0.9"
-    assert pairs["--max-num-seqs"] == "256" and pairs["--max-num-batched-tokens"] == "8192"
+    # vLLM's own defaults on an H100 (arg_utils.py:1797-1805 at v0.13.0)
+    assert pairs["--max-num-seqs"] == "1024" and pairs["--max-num-batched-tokens"] == "8192"
     assert pairs["--block-size"] == "16" and pairs["--kv-cache-dtype"] == "auto"
     assert "--enable-prefix-caching" in argv and "--tensor-parallel-size" not in argv
     assert_in_table(d)
@@ -82,20 +82,35 @@ def test_the_scenario_settings_reach_the_flags():
     assert_in_table(d)
 
 
-def test_sglang_gets_the_same_kv_pool_from_its_static_fraction():
+def plan_of(s):
+    from kvcache_calc.memory import plan_memory
+    return plan_memory(s.model, s.hardware, None, s.cache.block_size)
+
+
+def test_sglang_states_the_static_share_its_memory_plan_used():
     s = parse_scenario({"model": {"preset": "qwen3-32b"}, "deploy": {"engine": "sglang"}})
     d = deployment(s)
     argv = d["commands"][0]["argv"]
     assert argv[:3] == ["python", "-m", "sglang.launch_server"]
     fraction = float(argv[argv.index("--mem-fraction-static") + 1])
+    # SGLang's own default on an H100 (server_args.py:848-887): 512 + 1.5 x 8192 + 2 x 256 + 1/8 x 1024 MiB
+    reserved = 512 + 1.5 * 8192 + 2 * 256 + 1024 / 8
+    assert fraction == s.hardware.mem_fraction_static == round((79.18 * 1024 - reserved) / (79.18 * 1024), 3)
     i = deploy_inputs(s)
-    # SGLang's static share holds the weights and the KV pool: rounded down by at most 1 %
-    pool = fraction * i.memory_gib - i.weights_gib_per_gpu
-    assert i.kv_gib_per_gpu - 0.01 * i.memory_gib <= pool <= i.kv_gib_per_gpu
-    assert fraction == mem_fraction_static(i)
+    assert i.kv_gib_per_gpu == pytest.approx(plan_of(s).kv_gib_per_gpu)
     assert argv[argv.index("--page-size") + 1] == "16"
+    assert argv[argv.index("--chunked-prefill-size") + 1] == "8192"
     assert any(n["code"] == "sglang_page_size" for n in d["notes"])
     assert_in_table(d)
+
+
+def test_cuda_graphs_off_and_a_max_model_len_reach_both_engines():
+    for engine, eager, length in (("vllm", "--enforce-eager", "--max-model-len"),
+                                  ("sglang", "--disable-cuda-graph", "--context-length")):
+        d = deployed({"hardware": {"cuda_graphs": "off", "max_model_len": 32768}, "deploy": {"engine": engine}})
+        argv = d["commands"][0]["argv"]
+        assert eager in argv and argv[argv.index(length) + 1] == "32768"
+        assert_in_table(d)
 
 
 def test_replicas_on_one_node_get_their_gpus_and_ports_and_sglang_a_cache_aware_router():
@@ -185,7 +200,8 @@ def test_a_hostile_checkpoint_never_reaches_a_command(model_id):
 
 
 def test_every_advice_item_has_its_command_line():
-    scenario = {"model": {"preset": "llama-3.1-70b"}, "hardware": {"num_gpus": 2},
+    # on two H100s vLLM's profile (1024 sampled rows) leaves 0.2 GiB of KV beside 65.7 GiB of weights per GPU
+    scenario = {"model": {"preset": "llama-3.1-70b"}, "hardware": {"num_gpus": 4, "max_model_len": 32768},
                 "workload": {"arrival_rate": 3.0}}
     out = api.deploy(scenario)
     items = api.predict(scenario)["advice"]
@@ -196,6 +212,9 @@ def test_every_advice_item_has_its_command_line():
         if item["id"] == "kv_fp8":
             assert "--kv-cache-dtype fp8" in d["text"].replace(" \\\n ", "")
     assert api.deploy(scenario, "sglang")["current"]["engine"] == "sglang"
+    # SGLang's default static share on two H100s leaves no pool beside 65.7 GiB of weights per GPU
+    with pytest.raises(ValueError, match=r"^hardware\.mem_fraction_static: .*Not enough memory"):
+        api.deploy({**scenario, "hardware": {"num_gpus": 2}}, "sglang")
 
 
 def test_analyze_carries_the_deployments_through_the_json_boundary():
@@ -230,8 +249,10 @@ def test_cli_deploy_prints_the_command_and_its_sources(tmp_path, capsys):
                               [{"name": "cpu", "capacity_gb": 50}, {"name": "ssd", "capacity_tokens": 10_000_000}]]))
 def test_any_scenario_gives_commands_of_known_flags(engine, gpus, tp_share, replicas, routing, kv, block, tiers):
     tp = max(1, gpus // tp_share)
+    # 8K of context: Qwen3-32B's whole 40,960 does not fit beside its weights on one H100 (vLLM refuses)
     d = deployed({"model": {"preset": "qwen3-32b", "kv_dtype": kv},
-                  "hardware": {"num_gpus": gpus, "tensor_parallel": tp}, "cache": {"block_size": block},
+                  "hardware": {"num_gpus": gpus, "tensor_parallel": tp, "max_model_len": 8192},
+                  "cache": {"block_size": block},
                   "cluster": {"replicas": replicas, "routing": routing}, "tiers": tiers,
                   "deploy": {"engine": engine}})
     assert_in_table(d)

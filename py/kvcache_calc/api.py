@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from .advise import advice, apply_patch
 from .evaluate import predict_scenario
+from .memory import InfeasibleMemory
 from .presets import gpu_ids, load_presets, model_ids
 from .scenario import parse_scenario, rates_per_class
 from .routing_comparison import RoutingSimulation, model_comparison
@@ -214,7 +215,22 @@ def _payload_scenario(payload: dict) -> dict:
     return payload.get("scenario", {})
 
 
+def import_hf_config(text: Any) -> dict:
+    """A Hugging Face config.json text -> the model fields it gives, with what was read, ignored and wrong."""
+    from .hf_config import import_hf_config_text  # the importer loads with its first use, not with every boot
+
+    if not isinstance(text, str):
+        raise ValueError(f"text: expected the config.json text as a string, not {type(text).__name__}")
+    if len(text) > 1_000_000:
+        raise ValueError(f"text: {len(text):,} characters is not allowed; a config.json is at most 1,000,000")
+    imported = import_hf_config_text(text)
+    return {"fields": imported.fields, "family": imported.family, "read": imported.read,
+            "ignored": imported.ignored, "problems": imported.problems, "notes": imported.notes,
+            "estimated": imported.estimated}
+
+
 METHODS: dict[str, Callable[[dict], Any]] = {
+    "import_hf_config": lambda p: import_hf_config(p.get("text")),
     "schema": lambda p: schema(),
     "presets": lambda p: load_presets(),
     "predict": lambda p: predict(_payload_scenario(p), p.get("advice", True) is not False),
@@ -285,7 +301,7 @@ def finite_json(value: Any) -> Any:
 
 
 def handle(method: str, payload_json: str) -> str:
-    """One call of the worker protocol: {"ok": true, "result"} or {"ok": false, "error": {message, field}}."""
+    """One call of the worker protocol: {"ok": true, "result"} or {"ok": false, "error": {message, field[, details]}}."""
     try:
         payload = json.loads(payload_json) if payload_json else {}
         if not isinstance(payload, dict):
@@ -297,5 +313,7 @@ def handle(method: str, payload_json: str) -> str:
     except (ValueError, TypeError, KeyError) as exc:
         message = str(exc)
         match = _FIELD_IN_MESSAGE.match(message)
-        return json.dumps({"ok": False, "error": {"message": message,
-                                                   "field": match.group(1) if match else None}})
+        error = {"message": message, "field": match.group(1) if match else None}
+        if isinstance(exc, InfeasibleMemory) and exc.budget is not None:
+            error["details"] = {"memory_budget": finite_json(exc.budget)}  # the bar that did not fit, for the page
+        return json.dumps({"ok": False, "error": error}, allow_nan=False)

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from .analytic import ClassHits, LruModel, LruPrediction
 from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
+from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .scenario import Scenario, normalized
 from .seed_formula import seed_hit_rate
@@ -148,6 +149,10 @@ def predict_resolved(r: Resolved) -> dict:
         "weights_gib_per_gpu": plan.weights_gib_per_gpu if plan else None,
         "activation_reserve_gib_per_gpu": plan.activation_reserve_gib_per_gpu if plan else None,
         "kv_gib_per_gpu": plan.kv_gib_per_gpu if plan else None,
+        "memory_budget": memory_budget(plan) if plan else None,
+        "engine_kv_tokens": plan.logged_tokens if plan else None,
+        "max_model_len": plan.max_model_len or None if plan else None,
+        "max_concurrency": plan.max_concurrency if plan and plan.max_model_len else None,
         "derived_qps": conv_rate * traffic.mean_turns,
         "prompt_tokens_per_s": conv_rate * prompt_per_conv,
         "cached_tokens_per_s": conv_rate * prompt_per_conv * hits.token_hit_rate,
@@ -331,3 +336,17 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
                     "message_en": "The cache never fills: every reusable prefix stays cached (hit rates equal the ceiling).",
                     "message_zh": "缓存永远不会被填满：所有可复用前缀都会保留（命中率等于上限）。"})
     return out
+
+
+def memory_budget(plan: MemoryPlan) -> dict:
+    """The budget bar of one GPU with the tokens the engine will log, the prefix capacity and max_model_len."""
+    return {
+        **plan.budget.to_json(),
+        "engine_kv_tokens": plan.logged_tokens,
+        "prefix_capacity_tokens": plan.capacity_tokens,
+        "num_blocks": plan.num_blocks,
+        "max_model_len": plan.max_model_len or None,
+        "max_concurrency": plan.max_concurrency if plan.max_model_len else None,
+        # a window or linear layer keeps less than every token: the prefix cache holds more than the log says
+        "differs_from_log": plan.logged_tokens != plan.capacity_tokens,
+    }

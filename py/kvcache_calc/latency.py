@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .memory import MemoryPlan, weights_gib
 from .presets import gpu_preset
 from .scenario import Scenario
-from .schema import FP4_GPUS, FP8_RATE_DTYPES
+from .schema import FP4_GPUS, FP4_QUANTIZATIONS, FP8_RATE_DTYPES, FP8_RATE_QUANTIZATIONS
 from .units import DTYPE_BYTES, GIB
 
 
@@ -98,7 +98,9 @@ def _peak_and_bandwidth(s: Scenario) -> tuple[float, float] | None:
     preset = gpu_preset(hw.gpu) if hw.gpu is not None else {}
     tflops = hw.tflops
     if tflops is None and preset:
-        fp8_rate = m.weight_dtype in FP8_RATE_DTYPES or (m.weight_dtype == "fp4" and hw.gpu in FP4_GPUS)
+        fp4 = m.weight_dtype == "fp4" or m.quantization in FP4_QUANTIZATIONS
+        fp8_rate = (m.weight_dtype in FP8_RATE_DTYPES or m.quantization in FP8_RATE_QUANTIZATIONS
+                    or (fp4 and hw.gpu in FP4_GPUS))
         fp8 = fp8_rate and preset.get("fp8_tflops")
         tflops = preset["fp8_tflops"] if fp8 else preset.get("bf16_tflops")
     bandwidth = hw.hbm_tb_per_s if hw.hbm_tb_per_s is not None else preset.get("bandwidth_tb_s")

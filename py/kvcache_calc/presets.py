@@ -28,3 +28,17 @@ def model_preset(preset_id: str) -> dict:
 
 def gpu_preset(preset_id: str) -> dict:
     return load_presets()["gpus"][preset_id]
+
+
+def gpu_arch(preset_id: str | None) -> str:
+    """The GPU family of a preset ("hopper", "blackwell", "ampere", "ada", "cdna", ...; "" when unknown)."""
+    if preset_id is None or preset_id not in load_presets()["gpus"]:
+        return ""
+    return gpu_preset(preset_id).get("arch", "")
+
+
+def gpu_link(preset_id: str | None) -> str:
+    """How a preset's GPUs talk within a node: "nvlink", "xgmi" or "pcie" ("" when unknown)."""
+    if preset_id is None or preset_id not in load_presets()["gpus"]:
+        return ""
+    return gpu_preset(preset_id).get("gpu_link", "")

@@ -74,7 +74,7 @@ def memory_plan(s: Scenario, context_tokens: float | None) -> tuple[MemoryPlan |
     if s.model is None or s.hardware is None:
         return None, None
     try:
-        return plan_memory(s.model, s.hardware, context_tokens=context_tokens), None
+        return plan_memory(s.model, s.hardware, context_tokens, s.cache.block_size), None
     except InfeasibleMemory as e:
         if s.cache.capacity_tokens is None:
             raise

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, fields as dc_fields, replace
 from typing import Any
 
+from .engine_versions import engine_defaults
 from .presets import gpu_ids, gpu_preset, model_ids, model_preset
 from .traffic.spec import PER_CLASS, TrafficSpec, parse_traffic, single_class
 from .schema import (FIELDS_BY_PATH, MAX_TIERS, SCENARIO_VERSION, SECTIONS, TIER_FIELDS, TIER_NAME_PATTERN,
@@ -16,7 +17,11 @@ MODEL_ARCH_KEYS = (
     "num_layers", "num_attention_heads", "num_kv_heads", "head_dim", "hidden_size",
     "intermediate_size", "vocab_size", "attention", "kv_lora_rank", "qk_rope_head_dim",
     "sliding_window", "sliding_window_layers", "linear_attention_layers", "params_b",
-    "active_params_b", "weight_dtype", "kv_dtype",
+    "active_params_b", "weight_dtype", "kv_dtype", "tie_word_embeddings", "max_position_embeddings",
+    "num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size",
+    "dense_layers", "q_lora_rank", "qk_nope_head_dim", "v_head_dim", "index_head_dim",
+    "chunked_local_layers", "attention_chunk_size", "linear_state_bytes", "quantization", "quant_bits",
+    "quant_group_size",
 )
 
 
@@ -42,6 +47,23 @@ class ModelSpec:
     weight_dtype: str = "bf16"
     kv_dtype: str = "bf16"
     weights_gib: float | None = None
+    tie_word_embeddings: int = 0           # 1: the output head reuses the input embedding
+    max_position_embeddings: int = 0       # the longest context the checkpoint declares (0 = unknown)
+    num_experts: int = 0                   # routed experts per MoE layer (0 = dense)
+    num_experts_per_tok: int = 0
+    moe_intermediate_size: int = 0
+    shared_expert_intermediate_size: int = 0
+    dense_layers: int = 0                  # MoE models: layers that keep a dense MLP
+    q_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    v_head_dim: int = 0
+    index_head_dim: int = 0                # DeepSeek-V3.2 sparse-attention indexer keys (0 = none)
+    chunked_local_layers: int = 0
+    attention_chunk_size: int = 0
+    linear_state_bytes: int = 0            # recurrent state one request holds per linear layer, TP 1
+    quantization: str = "none"
+    quant_bits: int = 0
+    quant_group_size: int = 0
     preset: str | None = None
 
 
@@ -55,9 +77,16 @@ class HardwareSpec:
     memory_gib: float
     num_gpus: int = 1
     tensor_parallel: int = 1
-    gpu_memory_utilization: float = 0.9
-    max_num_batched_tokens: int = 8192
+    gpu_memory_utilization: float = 0.9    # parse_scenario fills the release's default
+    max_num_batched_tokens: int = 8192     # parse_scenario fills the engine's default for the GPU
     max_num_seqs: int = 256
+    max_model_len: int | None = None       # None: the model's max_position_embeddings
+    cuda_graphs: str = "on"
+    mem_fraction_static: float | None = None   # SGLang; None: its default for the GPU
+    engine: str = "vllm"
+    engine_version: str | None = None          # deploy.engine_version (None: engine_versions' default release)
+    flashinfer: bool = True                    # deploy.flashinfer
+    engine_defaulted: tuple[str, ...] = ()      # the settings above that took the engine's default for the GPU
     activation_reserve_gib: float | None = None
     tflops: float | None = None
     hbm_tb_per_s: float | None = None
@@ -96,6 +125,8 @@ class DeploySpec:
 
     engine: str = "vllm"
     model_id: str | None = None
+    engine_version: str | None = None      # None: the release deploy/flags.py checks (engine_versions.py)
+    flashinfer: str = "yes"                # FlashInfer installed (vLLM before 0.12 samples without a sort then)
 
 
 @dataclass(frozen=True)
@@ -318,13 +349,27 @@ def _model(values: dict, need_weights: bool) -> ModelSpec:
     return spec
 
 
-def _hardware(values: dict) -> HardwareSpec:
+def _hardware(values: dict, deploy: DeploySpec, model: ModelSpec | None) -> HardwareSpec:
     # the preset still gives compute and bandwidth when memory is overridden
     gpu = values.get("gpu") or FIELDS_BY_PATH["hardware.gpu"].default
     if "memory_gib" not in values:
         values = {**values, "memory_gib": gpu_preset(gpu)["memory_gib"]}
-    values = {**values, "gpu": gpu}
+    engine = deploy.engine
+    values = {**values, "gpu": gpu, "engine": engine, "engine_version": deploy.engine_version,
+              "flashinfer": deploy.flashinfer == "yes"}
     values.setdefault("tensor_parallel", values.get("num_gpus", 1))
+    tp = values["tensor_parallel"]
+    pp = max(1, values.get("num_gpus", 1) // tp) if isinstance(tp, int) and tp > 0 else 1
+    length = values.get("max_model_len") or (model.max_position_embeddings if model else None) or None
+    defaults = engine_defaults(engine, deploy.engine_version, values["memory_gib"],
+                               gpu_preset(gpu)["name"] if gpu in gpu_ids() else gpu, tp, pp,
+                               values.get("max_num_batched_tokens"), length)
+    chosen = {"max_num_batched_tokens": defaults.max_num_batched_tokens, "max_num_seqs": defaults.max_num_seqs,
+              "gpu_memory_utilization": defaults.gpu_memory_utilization}
+    if engine == "sglang":
+        chosen["mem_fraction_static"] = defaults.mem_fraction_static
+    unset = tuple(key for key in chosen if key not in values)
+    values = {**chosen, **values, "engine_defaulted": unset}
     spec = HardwareSpec(**values)
     if spec.tensor_parallel > spec.num_gpus or spec.num_gpus % spec.tensor_parallel:
         raise _fail("hardware.tensor_parallel", spec.tensor_parallel,
@@ -379,7 +424,7 @@ def parse_scenario(raw: Any) -> Scenario:
     hardware = None
     if not direct or values["hardware"] or model is not None:
         # a model runs on some GPU: the default one sizes its latency when none is given
-        hardware = _hardware(values["hardware"])
+        hardware = _hardware(values["hardware"], deploy, model)
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
     return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy)
 
@@ -406,8 +451,9 @@ def normalized(s: Scenario) -> dict:
         spec = getattr(s, name)
         if spec is None:
             continue
+        # fields outside the contract (the hardware's engine, copied from deploy) stay out
         out[name] = {f.name: getattr(spec, f.name) for f in dc_fields(spec)
-                     if getattr(spec, f.name) is not None}
+                     if getattr(spec, f.name) is not None and f"{name}.{f.name}" in FIELDS_BY_PATH}
     if s.multi_class:
         out["workload"] = s.traffic.to_json()
     if s.tiers:

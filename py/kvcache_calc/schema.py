@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .engine_versions import SGLANG_DEFAULT_VERSION, VLLM_DEFAULT_VERSION
+from .presets import gpu_ids, gpu_preset
 from .traffic.distributions import PARAMETERS, ROLES
 from .traffic.spec import (CLASS_DEFAULTS, MAX_CATALOG, MAX_CLASSES, MAX_GROUPS, MAX_PATH, NAME_PATTERN, PER_CLASS,
                            ROLE_OF)
@@ -16,8 +18,14 @@ DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
 # cores (credited at the FP8 rate, conservatively); elsewhere, like int4 (W4A16), they are
 # dequantised and run in BF16.
 FP8_RATE_DTYPES = ("fp8", "int8")
-FP4_GPUS = ("b200",)  # FP4 (NVFP4) tensor cores: Blackwell
+# Checkpoints whose linear layers run W8A8 (the FP8 rate); W4A16 methods (AWQ, GPTQ, ...) dequantise to BF16.
+FP8_RATE_QUANTIZATIONS = ("fp8", "fp8_block", "int8")
+# FP4 checkpoints run at the FP4 tensor cores' rate on GPUs that have them (credited at the FP8 rate)
+FP4_QUANTIZATIONS = ("nvfp4", "mxfp4")
+FP4_GPUS = tuple(g for g in gpu_ids() if gpu_preset(g).get("fp4_tflops"))  # FP4 tensor cores: Blackwell, MI355X
 ROUTINGS = ("affinity", "random", "round_robin", "least_loaded")
+# Weight quantization methods whose memory the model knows (memory/weights.py says what each keeps in 16 bits)
+QUANTIZATIONS = ("none", "fp8", "fp8_block", "mxfp4", "nvfp4", "awq", "gptq", "w4a16", "int8", "bitsandbytes")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Field:
 
 
 ENGINES = ("vllm", "sglang")
+VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}(\.\d{1,3}){0,2}(\.?(post|rc|dev)\d{1,4})?$"
+VERSION_TEXT = "a release number such as 0.13.0, 0.10.1.1 or 0.5.6.post2"
 # a Hugging Face repository id or a local path, in characters that need no quoting in a shell
 MODEL_ID_PATTERN = r"^/?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
 MODEL_ID_TEXT = ("a Hugging Face repository id (org/name) or a local path: letters, digits, . _ - and /, "
@@ -100,8 +110,8 @@ FIELDS: tuple[Field, ...] = (
        "Model width; used to estimate activation memory.", "模型宽度；用于估算激活内存。",
        minimum=1, maximum=1_000_000, optional=True),
     _f("model.intermediate_size", "int", None, "inter", "dims", "MLP width", "MLP 宽度",
-       "MLP intermediate size active per token (MoE: experts per token x expert width).",
-       "每个 token 激活的 MLP 中间维度（MoE：每 token 专家数 × 专家宽度）。",
+       "Intermediate size of a dense MLP (MoE models: of their dense layers; experts have their own width).",
+       "稠密 MLP 的中间维度（MoE 模型指其稠密层；专家另有宽度）。",
        minimum=1, maximum=10_000_000, optional=True),
     _f("model.vocab_size", "int", None, "vocab", "tokens", "Vocabulary", "词表大小",
        "Vocabulary size; the logits of the profiling batch dominate vLLM's activation peak.",
@@ -141,6 +151,63 @@ FIELDS: tuple[Field, ...] = (
     _f("model.kv_dtype", "enum", None, "kvdtype", "", "KV cache dtype", "KV 缓存数据类型",
        "Data type of the KV cache (vLLM --kv-cache-dtype).", "KV 缓存的数据类型（vLLM --kv-cache-dtype）。",
        choices=DTYPES, optional=True),
+    _f("model.tie_word_embeddings", "int", None, "tied", "", "Tied embeddings", "共享词嵌入",
+       "1 when the output head reuses the input embedding matrix (tie_word_embeddings), else 0.",
+       "输出头复用输入词嵌入矩阵时为 1（tie_word_embeddings），否则为 0。", minimum=0, maximum=1, optional=True),
+    _f("model.max_position_embeddings", "int", None, "maxpos", "tokens", "Longest context", "最长上下文",
+       "The longest context the checkpoint declares (max_position_embeddings); vLLM's default max_model_len.",
+       "检查点声明的最长上下文（max_position_embeddings）；即 vLLM 默认的 max_model_len。",
+       minimum=0, maximum=100_000_000, optional=True),
+    _f("model.num_experts", "int", None, "experts", "experts", "Routed experts", "路由专家数",
+       "Routed experts per MoE layer (0 for a dense model).", "每个 MoE 层的路由专家数（稠密模型为 0）。",
+       minimum=0, maximum=100_000, optional=True),
+    _f("model.num_experts_per_tok", "int", None, "topk", "experts", "Experts per token", "每 token 专家数",
+       "Routed experts each token uses.", "每个 token 使用的路由专家数。", minimum=0, maximum=100_000, optional=True),
+    _f("model.moe_intermediate_size", "int", None, "moeinter", "dims", "Expert width", "专家宽度",
+       "Intermediate size of one routed expert.", "单个路由专家的中间维度。", minimum=0, maximum=10_000_000,
+       optional=True),
+    _f("model.shared_expert_intermediate_size", "int", None, "sharedinter", "dims", "Shared-expert width",
+       "共享专家宽度", "Total intermediate size of the shared expert(s) of an MoE layer (0 = none).",
+       "一个 MoE 层共享专家的总中间维度（0 表示没有）。", minimum=0, maximum=10_000_000, optional=True),
+    _f("model.dense_layers", "int", None, "denselayers", "layers", "Dense-MLP layers", "稠密 MLP 层数",
+       "MoE models: how many layers keep a dense MLP (DeepSeek's first_k_dense_replace, Llama 4's interleave).",
+       "MoE 模型：保留稠密 MLP 的层数（DeepSeek 的 first_k_dense_replace、Llama 4 的交错层）。",
+       minimum=0, maximum=1000, optional=True),
+    _f("model.q_lora_rank", "int", None, "qlora", "dims", "MLA query rank", "MLA 查询秩",
+       "MLA only: q_lora_rank (0 = full-rank queries).", "仅 MLA：q_lora_rank（0 表示满秩查询）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.qk_nope_head_dim", "int", None, "nope", "dims", "MLA no-RoPE dim", "MLA 非 RoPE 维度",
+       "MLA only: qk_nope_head_dim (DeepSeek-V3: 128).", "仅 MLA：qk_nope_head_dim（DeepSeek-V3 为 128）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.v_head_dim", "int", None, "vdim", "dims", "MLA value dim", "MLA value 维度",
+       "MLA only: v_head_dim (DeepSeek-V3: 128).", "仅 MLA：v_head_dim（DeepSeek-V3 为 128）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.index_head_dim", "int", None, "indexdim", "dims", "Indexer key dim", "索引器键维度",
+       "DeepSeek-V3.2 sparse attention: the indexer's key width cached per token and layer (0 = none).",
+       "DeepSeek-V3.2 稀疏注意力：索引器每 token 每层缓存的键宽度（0 表示没有）。",
+       minimum=0, maximum=65536, optional=True),
+    _f("model.chunked_local_layers", "int", None, "locallayers", "layers", "Chunked local layers",
+       "分块局部注意力层数", "Layers that attend only within fixed chunks (Llama 4's local attention).",
+       "只在固定分块内做注意力的层数（Llama 4 的局部注意力）。", minimum=0, maximum=1000, optional=True),
+    _f("model.attention_chunk_size", "int", None, "chunk", "tokens", "Attention chunk", "注意力分块",
+       "Chunk of the chunked local layers (Llama 4: 8192).", "分块局部注意力层的分块大小（Llama 4 为 8192）。",
+       minimum=0, maximum=100_000_000, optional=True),
+    _f("model.linear_state_bytes", "int", None, "linstate", "bytes", "Linear-layer state", "线性层状态",
+       "Recurrent state one request holds in each linear-attention layer at tensor parallel 1.",
+       "张量并行为 1 时，每个请求在每个线性注意力层保存的循环状态字节数。",
+       minimum=0, maximum=10**12, optional=True),
+    _f("model.quantization", "enum", None, "quant", "", "Weight quantization", "权重量化",
+       "How the checkpoint's linear layers are quantized; embeddings, norms and what the method leaves out "
+       "stay in the weight dtype.",
+       "检查点线性层的量化方式；词嵌入、归一化层以及该方法不量化的部分保持权重数据类型。",
+       choices=QUANTIZATIONS, optional=True),
+    _f("model.quant_bits", "int", None, "qbits", "bits", "Quantized bits", "量化位数",
+       "Bits per quantized weight (AWQ/GPTQ: 4 or 8).", "每个量化权重的位数（AWQ/GPTQ：4 或 8）。",
+       minimum=0, maximum=16, optional=True),
+    _f("model.quant_group_size", "int", None, "qgroup", "weights", "Quantization group", "量化分组",
+       "Weights that share one scale (AWQ/GPTQ: usually 128; 0 = per channel).",
+       "共享一个缩放因子的权重数（AWQ/GPTQ 通常为 128；0 表示按通道）。", minimum=0, maximum=1_000_000,
+       optional=True),
     _f("model.weights_gib", "float", None, "weights", "GiB", "Weights size", "权重大小",
        "Total weight memory; overrides parameters x dtype when set.",
        "权重总内存；填写后覆盖“参数量 × 数据类型”。",
@@ -159,19 +226,44 @@ FIELDS: tuple[Field, ...] = (
        "Tensor-parallel size; must divide the GPUs per replica (the rest is pipeline parallel). Default: all of them.",
        "张量并行度；须整除每副本 GPU 数（其余为流水线并行）。默认等于全部 GPU。",
        minimum=1, maximum=1024, optional=True),
-    _f("hardware.gpu_memory_utilization", "float", 0.9, "util", "fraction", "GPU memory utilization",
-       "显存利用率", "Share of GPU memory vLLM may use (--gpu-memory-utilization).",
-       "vLLM 可使用的显存比例（--gpu-memory-utilization）。",
-       minimum=0.0, maximum=1.0, exclusive_minimum=True),
-    _f("hardware.max_num_batched_tokens", "int", 8192, "mbt", "tokens", "Max batched tokens",
-       "最大批处理 token 数", "vLLM's --max-num-batched-tokens; sets the activation peak it reserves.",
-       "vLLM 的 --max-num-batched-tokens；决定预留的激活峰值。", minimum=1, maximum=10_000_000),
-    _f("hardware.max_num_seqs", "int", 256, "seqs", "requests", "Max running requests",
-       "最大并发请求数", "vLLM's --max-num-seqs: at most this many requests run (and pin their blocks) at once.",
-       "vLLM 的 --max-num-seqs：同时运行（并占住其缓存块）的请求数上限。", minimum=1, maximum=1_000_000),
+    _f("hardware.gpu_memory_utilization", "float", None, "util", "fraction", "GPU memory utilization",
+       "显存利用率", "Share of GPU memory vLLM may use (--gpu-memory-utilization). Empty: the release's default "
+       "(0.9; 0.92 from vLLM 0.20).",
+       "vLLM 可使用的显存比例（--gpu-memory-utilization）。留空：该版本的默认值（0.9；vLLM 0.20 起为 0.92）。",
+       minimum=0.0, maximum=1.0, exclusive_minimum=True, optional=True),
+    _f("hardware.max_num_batched_tokens", "int", None, "mbt", "tokens", "Max batched tokens",
+       "最大批处理 token 数",
+       "Tokens one engine step may hold (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size); sets "
+       "the activation peak the engine reserves. Empty: the engine's default for the GPU.",
+       "一个引擎步最多处理的 token 数（vLLM --max-num-batched-tokens，SGLang --chunked-prefill-size）；决定引擎"
+       "预留的激活峰值。留空：引擎对该 GPU 的默认值。", minimum=1, maximum=10_000_000, optional=True),
+    _f("hardware.max_num_seqs", "int", None, "seqs", "requests", "Max running requests",
+       "最大并发请求数",
+       "At most this many requests run (and pin their blocks) at once (vLLM --max-num-seqs, SGLang "
+       "--max-running-requests). Empty: the engine's default for the GPU.",
+       "同时运行（并占住其缓存块）的请求数上限（vLLM --max-num-seqs，SGLang --max-running-requests）。留空："
+       "引擎对该 GPU 的默认值。", minimum=1, maximum=1_000_000, optional=True),
+    _f("hardware.max_model_len", "int", None, "maxlen", "tokens", "Max model length", "最大模型长度",
+       "Longest request (prompt + output) the engine accepts (--max-model-len); the engine refuses to start "
+       "when one such request does not fit in the KV cache. Empty: the model's longest context.",
+       "引擎接受的最长请求（提示 + 输出，--max-model-len）；一个这样长的请求放不进 KV 缓存时引擎拒绝启动。"
+       "留空：模型的最长上下文。", minimum=1, maximum=100_000_000, optional=True),
+    _f("hardware.cuda_graphs", "enum", "on", "graphs", "", "CUDA graphs", "CUDA 图",
+       "on: the engine captures CUDA graphs (their memory comes from outside the KV budget in vLLM, from "
+       "the non-static share in SGLang); off: --enforce-eager / --disable-cuda-graph.",
+       "on：引擎捕获 CUDA 图（vLLM 中其内存不在 KV 预算内，SGLang 中来自非静态部分）；off：--enforce-eager / "
+       "--disable-cuda-graph。", choices=("on", "off")),
+    _f("hardware.mem_fraction_static", "float", None, "memfrac", "fraction", "SGLang static memory share",
+       "SGLang 静态显存比例",
+       "SGLang only: share of GPU memory for weights plus the KV pool (--mem-fraction-static). Empty: "
+       "SGLang's default for the GPU.",
+       "仅 SGLang：权重加 KV 池占显存的比例（--mem-fraction-static）。留空：SGLang 对该 GPU 的默认值。",
+       minimum=0.0, maximum=1.0, exclusive_minimum=True, optional=True),
     _f("hardware.tflops", "float", None, "tflops", "TFLOP/s", "Compute per GPU", "每卡算力",
-       "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16; FP8 for fp8/int8 weights, and fp4 on Blackwell).",
-       "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16；fp8/int8 权重用 FP8，Blackwell 上的 fp4 也是）。",
+       "Dense TFLOP/s per GPU at the weights' precision; overrides the GPU preset (BF16; FP8 for fp8/int8 weights and "
+       "FP8/INT8 checkpoints, and for FP4 ones on GPUs with FP4 tensor cores; AWQ/GPTQ run in BF16).",
+       "每卡在权重精度下的稠密 TFLOP/s；覆盖 GPU 预设（BF16；fp8/int8 权重及 FP8/INT8 检查点用 FP8，FP4 检查点在有 FP4 "
+       "张量核心的 GPU 上也是；AWQ/GPTQ 按 BF16）。",
        minimum=0.0, maximum=1_000_000.0, exclusive_minimum=True, optional=True),
     _f("hardware.hbm_tb_per_s", "float", None, "hbm", "TB/s", "Memory bandwidth per GPU", "每卡显存带宽",
        "HBM bandwidth per GPU; sets decode speed; overrides the GPU preset.",
@@ -244,10 +336,25 @@ FIELDS: tuple[Field, ...] = (
        "Optional price of one GPU-hour; turns GPUs saved into money per day.",
        "可选：每 GPU 小时价格；把节省的 GPU 换算为每天节省的金额。",
        minimum=0.0, maximum=1_000_000.0, optional=True),
-    # --- deploy: the engine command line (docs/deploy.md); no number depends on it ----------------
+    # --- deploy: the serving engine (its memory model sizes the cache) and its command line ---------
     _f("deploy.engine", "enum", "vllm", "engine", "", "Serving engine", "推理引擎",
-       "The engine the deployment command line is written for (vLLM or SGLang).",
-       "部署命令行所针对的推理引擎（vLLM 或 SGLang）。", choices=ENGINES),
+       "The engine that serves the model: how the KV cache is sized (vLLM V1's memory profile or SGLang's static "
+       "share, each engine's defaults for the GPU) and the command lines written for it.",
+       "提供服务的推理引擎：决定 KV 缓存的大小如何计算（vLLM V1 的显存分析或 SGLang 的静态比例，以及各引擎对该 GPU 的"
+       "默认值），以及为它生成的命令行。", choices=ENGINES),
+    _f("deploy.engine_version", "text", None, "ver", "", "Engine release", "引擎版本",
+       "The engine release whose memory accounting and defaults apply (e.g. 0.10.1 or 0.20.0 for vLLM, 0.4.9 "
+       "for SGLang); releases before vLLM 0.8.0 are the V0 engine. Empty: the release the command lines are "
+       f"checked against (vLLM {VLLM_DEFAULT_VERSION}, SGLang {SGLANG_DEFAULT_VERSION}).",
+       "按哪个引擎版本的显存核算方式和默认值计算（如 vLLM 0.10.1 或 0.20.0，SGLang 0.4.9）；vLLM 0.8.0 之前为 V0 "
+       f"引擎。留空：命令行所核对的版本（vLLM {VLLM_DEFAULT_VERSION}，SGLang {SGLANG_DEFAULT_VERSION}）。",
+       optional=True, pattern=VERSION_PATTERN, pattern_text=VERSION_TEXT, maximum=20),
+    _f("deploy.flashinfer", "enum", "yes", "fi", "", "FlashInfer installed", "已安装 FlashInfer",
+       "Whether FlashInfer is installed where vLLM runs (its Docker image has it; pip installs it from 0.12). "
+       "Before 0.12 vLLM then samples top-k/top-p without sorting the vocabulary, so its memory profile reserves "
+       "less; from 0.12 it makes no difference.",
+       "vLLM 运行环境是否安装了 FlashInfer（其 Docker 镜像自带；pip 安装从 0.12 起自带）。0.12 之前，安装时 vLLM "
+       "不对词表排序即可完成 top-k/top-p 采样，显存分析预留更少；0.12 起无影响。", choices=("yes", "no")),
     _f("deploy.model_id", "text", None, "hf", "", "Checkpoint", "模型检查点",
        "Hugging Face repository or local path the engine loads; empty: the preset's own repository.",
        "引擎加载的 Hugging Face 仓库或本地路径；留空：预设自身的仓库。",
@@ -391,7 +498,8 @@ def schema_json() -> dict:
     """The field table as plain JSON, for the page's form and URL codec."""
     return {"version": SCENARIO_VERSION, "sections": list(SECTIONS),
             "fields": [_field_json(f) for f in FIELDS],
-            "fp8_rate": {"dtypes": list(FP8_RATE_DTYPES), "fp4_gpus": list(FP4_GPUS)},
+            "fp8_rate": {"dtypes": list(FP8_RATE_DTYPES), "quantizations": list(FP8_RATE_QUANTIZATIONS),
+                         "fp4_quantizations": list(FP4_QUANTIZATIONS), "fp4_gpus": list(FP4_GPUS)},
             "tiers": {"policy": _field_json(TIERS_POLICY), "fields": [_field_json(f) for f in TIER_FIELDS],
                       "max": MAX_TIERS, "name_pattern": TIER_NAME_PATTERN,
                       "read_defaults": TIER_READ_DEFAULTS},

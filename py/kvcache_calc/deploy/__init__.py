@@ -48,6 +48,12 @@ def deployment(s: Scenario) -> dict:
         notes.append(Note("model_id_placeholder",
                           "No checkpoint is known for this model: replace YOUR-ORG/YOUR-MODEL (the Checkpoint field).",
                           "此模型没有已知的检查点：请替换 YOUR-ORG/YOUR-MODEL（“模型检查点”字段）。"))
+    if s.deploy.engine_version:
+        notes.append(Note("engine_version_memory",
+                          f"The memory plan follows {engine} {s.deploy.engine_version} (deploy.engine_version); the "
+                          "flags below were checked against the release named with them.",
+                          f"显存规划按 {engine} {s.deploy.engine_version}（deploy.engine_version）计算；下面的参数按其所注明的"
+                          "版本核对。"))
     commands = _replica_commands(d, engine, notes)
     commands += router_commands(d, engine, notes)
     flags, seen = [], set()

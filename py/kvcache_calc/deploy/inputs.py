@@ -10,7 +10,6 @@ from ..memory import MemoryPlan
 from ..presets import model_preset
 from ..resolve import memory_plan
 from ..scenario import Scenario
-from ..schema import FIELDS_BY_PATH
 from ..units import GIB
 
 PLACEHOLDER_MODEL = "YOUR-ORG/YOUR-MODEL"
@@ -32,10 +31,13 @@ class DeployInputs:
     pipeline_parallel: int
     replicas: int
     gpus_per_replica: int
-    gpu_memory_utilization: float
+    gpu_memory_utilization: float | None   # None: no hardware in the scenario, the engine picks
     memory_gib: float | None           # per GPU as the driver reports it
-    max_num_seqs: int
-    max_num_batched_tokens: int
+    max_num_seqs: int | None            # None: no hardware in the scenario, the engine picks
+    max_num_batched_tokens: int | None
+    max_model_len: int | None           # set only when the scenario sets it
+    cuda_graphs: bool
+    mem_fraction_static: float | None   # SGLang: the share the scenario's plan used
     block_size: int
     kv_dtype: str
     capacity_tokens: int | None        # set directly in the scenario: the engine must be told
@@ -94,11 +96,6 @@ def _tier_sizes(s: Scenario, plan: MemoryPlan | None) -> tuple[float, float, flo
     return memory, memory_tokens, disk
 
 
-def _default(path: str):
-    """The schema's default, for a scenario without hardware (a cache size given alone)."""
-    return FIELDS_BY_PATH[path].default
-
-
 def deploy_inputs(s: Scenario) -> DeployInputs:
     """The deployment's inputs from a parsed scenario and its memory plan (no traffic needed)."""
     # the split per GPU (weights, KV) does not depend on the traffic: no traffic tables are built here; a
@@ -112,10 +109,13 @@ def deploy_inputs(s: Scenario) -> DeployInputs:
     return DeployInputs(
         model_id=model_id, model_id_from=source, tensor_parallel=tp, pipeline_parallel=gpus // tp,
         replicas=s.cluster.replicas, gpus_per_replica=gpus,
-        gpu_memory_utilization=hw.gpu_memory_utilization if hw else _default("hardware.gpu_memory_utilization"),
+        gpu_memory_utilization=hw.gpu_memory_utilization if hw else None,
         memory_gib=hw.memory_gib if hw else None,
-        max_num_seqs=hw.max_num_seqs if hw else _default("hardware.max_num_seqs"),
-        max_num_batched_tokens=hw.max_num_batched_tokens if hw else _default("hardware.max_num_batched_tokens"),
+        max_num_seqs=hw.max_num_seqs if hw else None,
+        max_num_batched_tokens=hw.max_num_batched_tokens if hw else None,
+        max_model_len=hw.max_model_len if hw else None,
+        cuda_graphs=hw.cuda_graphs == "on" if hw else True,
+        mem_fraction_static=hw.mem_fraction_static if hw else None,
         block_size=s.cache.block_size,
         kv_dtype=s.model.kv_dtype if s.model else "auto",
         capacity_tokens=s.cache.capacity_tokens,

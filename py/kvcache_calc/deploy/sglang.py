@@ -12,13 +12,6 @@ from .inputs import DeployInputs
 KV_DTYPE_FLAG = {"fp8": "fp8_e4m3", "int8": "fp8_e4m3"}
 
 
-def mem_fraction_static(d: DeployInputs) -> float | None:
-    """SGLang's static share (weights + KV pool) giving the KV pool vLLM's budget gives, rounded down."""
-    if d.kv_gib_per_gpu is None or d.weights_gib_per_gpu is None or not d.memory_gib:
-        return None
-    return math.floor((d.weights_gib_per_gpu + d.kv_gib_per_gpu) / d.memory_gib * 100.0) / 100.0
-
-
 def sglang_command(d: DeployInputs, notes: list[Note]) -> Command:
     """The SGLang server command of one replica."""
     c = Command(ENGINES["sglang"], ["python", "-m", "sglang.launch_server"], "engine")
@@ -27,17 +20,23 @@ def sglang_command(d: DeployInputs, notes: list[Note]) -> Command:
         c.flag("--tp-size", d.tensor_parallel, "GPUs that split each layer")
     if d.pipeline_parallel > 1:
         c.flag("--pp-size", d.pipeline_parallel, "GPUs that split the layers")
-    fraction = mem_fraction_static(d)
-    if fraction is not None:
-        c.flag("--mem-fraction-static", f"{fraction:.2f}", "weights + KV pool: the KV the scenario's budget gives")
+    if d.mem_fraction_static is not None:
+        c.flag("--mem-fraction-static", f"{d.mem_fraction_static:g}", "weights + KV pool: the share the scenario's "
+               "memory plan used")
         notes.append(Note("sglang_mem_fraction",
-                          "SGLang's --mem-fraction-static covers the weights and the KV pool, not activations: the "
-                          "value gives the KV pool the scenario's memory budget gives (memory x utilisation - "
-                          "weights - activation reserve).",
-                          "SGLang 的 --mem-fraction-static 包含权重和 KV 池，不含激活：此值给出的 KV 池等于场景的显存"
-                          "预算（显存 x 利用率 - 权重 - 激活预留）。"))
-    c.flag("--max-running-requests", d.max_num_seqs, "requests running at once")
-    c.flag("--chunked-prefill-size", d.max_num_batched_tokens, "prompt tokens per prefill chunk")
+                          "SGLang's --mem-fraction-static covers the weights and the KV pool, not activations or CUDA "
+                          "graphs; the value is the one the scenario's memory plan used (SGLang's own default for "
+                          "this GPU unless the scenario sets hardware.mem_fraction_static).",
+                          "SGLang 的 --mem-fraction-static 包含权重和 KV 池，不含激活和 CUDA 图；此值即场景显存规划所用的"
+                          "值（除非场景设置 hardware.mem_fraction_static，否则为 SGLang 对该 GPU 的默认值）。"))
+    if d.max_num_seqs is not None:
+        c.flag("--max-running-requests", d.max_num_seqs, "requests running at once")
+    if d.max_num_batched_tokens is not None:
+        c.flag("--chunked-prefill-size", d.max_num_batched_tokens, "prompt tokens per prefill chunk")
+    if d.max_model_len is not None:
+        c.flag("--context-length", d.max_model_len, "longest request")
+    if not d.cuda_graphs:
+        c.flag("--disable-cuda-graph", None, "no CUDA graphs")
     c.flag("--page-size", d.block_size, "tokens per KV page")
     if d.block_size != 1:
         notes.append(Note("sglang_page_size",
