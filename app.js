@@ -235,6 +235,7 @@ function scheduleCalculation() {
 
 function showCalculationError(error) {
   page.refusal.render(error.details?.memory_budget ?? null, error.message);
+  byId("results-waiting").hidden = true; // Python answered: the reason is shown, not "waiting for Python"
   const shownInline = page.form.showError(error);
   const formError = byId("form-error");
   formError.textContent = t("error_general", { message: error.message });

@@ -68,6 +68,9 @@ VLLM_RELEASES: tuple[VllmRelease, ...] = (
     VllmRelease((0, 31, 0), True, 0.92, "160gib", True, False, True, "vllm 0.31.0 arg_utils.py:2858"),
 )
 VLLM_DEFAULT_VERSION = "0.13.0"   # the release deploy/flags.py checks the command line against
+# vllm/config/model.py is_prefix_caching_supported: "Hybrid models do not support prefix caching" through
+# 0.25.0 (line 1885), "Generative hybrid models support prefix caching" from 0.26.0 (line 1895)
+HYBRID_PREFIX_CACHING_SINCE = (0, 26, 0)
 
 
 def vllm_release(version: str | None) -> VllmRelease:

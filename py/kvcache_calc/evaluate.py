@@ -8,9 +8,11 @@ from functools import lru_cache
 
 from .analytic import ClassHits, LruModel, LruPrediction
 from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
+from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, vllm_release
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .scenario import Scenario, normalized
+from .schema import FIELDS_BY_PATH
 from .seed_formula import seed_hit_rate
 from .traffic.resolved import Traffic
 from .traffic.spec import TrafficSpec
@@ -301,6 +303,7 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
                                   f"not fit the cache): requests queue and the cache is mostly pinned. Add replicas.",
                     "message_zh": f"每个副本处理不过来（解码需要 {run.decode_utilization:.0%} 的显存带宽、并发超过 "
                                   f"hardware.max_num_seqs，或其 KV 放不进缓存）：请求会排队，缓存大多被占住。请增加副本。"})
+    out.extend(_hybrid_warnings(s))
     if cap.unfit is not None:  # a plan was tried, so there is a GPU (the default one when none was named)
         named = bool(s.raw.get("hardware"))
         gpu = s.hardware.gpu
@@ -350,3 +353,29 @@ def memory_budget(plan: MemoryPlan) -> dict:
         # a window or linear layer keeps less than every token: the prefix cache holds more than the log says
         "differs_from_log": plan.logged_tokens != plan.capacity_tokens,
     }
+
+
+def _hybrid_warnings(s: Scenario) -> list[dict]:
+    """What vLLM does with a linear-attention hybrid's prefix cache: its block size, and whether it caches at all."""
+    m, hw = s.model, s.hardware
+    if m is None or hw is None or hw.engine != "vllm" or not m.linear_attention_layers:
+        return []
+    out = []
+    asked = (s.raw.get("cache") or {}).get("block_size", FIELDS_BY_PATH["cache.block_size"].default)
+    if s.cache.block_size > asked:
+        b = s.cache.block_size
+        out.append({"code": "hybrid_block_size",
+                    "message_en": f"vLLM sets this hybrid model's attention block to {b} tokens so that one page holds "
+                                  f"a linear layer's state (\"Setting attention block size to {b} tokens\"): prefixes "
+                                  f"are cached and found in {b}-token blocks, and the hit rates are computed so.",
+                    "message_zh": f"vLLM 把该混合模型的注意力块设为 {b} 个 token，使一页能容纳线性层的状态：前缀以 {b} "
+                                  f"token 的块缓存和命中，命中率按此计算。"})
+    if vllm_release(hw.engine_version).since < HYBRID_PREFIX_CACHING_SINCE:
+        out.append({"code": "hybrid_prefix_caching_off",
+                    "message_en": "Before vLLM 0.26 a hybrid (linear-attention) model runs without prefix caching "
+                                  "unless --enable-prefix-caching is given, and then it is experimental "
+                                  "(vllm/config/model.py is_prefix_caching_supported); the hit rates assume it is on, "
+                                  "as the deployment's command line sets it.",
+                    "message_zh": "vLLM 0.26 之前，混合（线性注意力）模型默认不启用前缀缓存，除非传入 "
+                                  "--enable-prefix-caching，且该功能为实验性；命中率按已启用计算（部署命令行会启用它）。"})
+    return out

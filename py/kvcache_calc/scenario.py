@@ -126,7 +126,7 @@ class DeploySpec:
     engine: str = "vllm"
     model_id: str | None = None
     engine_version: str | None = None      # None: the release deploy/flags.py checks (engine_versions.py)
-    flashinfer: str = "yes"                # FlashInfer installed (vLLM before 0.12 samples without a sort then)
+    flashinfer: str | None = None          # "no": not installed (vLLM before 0.12 then sorts to sample)
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,7 @@ def _hardware(values: dict, deploy: DeploySpec, model: ModelSpec | None) -> Hard
         values = {**values, "memory_gib": gpu_preset(gpu)["memory_gib"]}
     engine = deploy.engine
     values = {**values, "gpu": gpu, "engine": engine, "engine_version": deploy.engine_version,
-              "flashinfer": deploy.flashinfer == "yes"}
+              "flashinfer": deploy.flashinfer != "no"}
     values.setdefault("tensor_parallel", values.get("num_gpus", 1))
     tp = values["tensor_parallel"]
     pp = max(1, values.get("num_gpus", 1) // tp) if isinstance(tp, int) and tp > 0 else 1
@@ -425,8 +425,19 @@ def parse_scenario(raw: Any) -> Scenario:
     if not direct or values["hardware"] or model is not None:
         # a model runs on some GPU: the default one sizes its latency when none is given
         hardware = _hardware(values["hardware"], deploy, model)
+    cache = _engine_block_size(cache, model, hardware)
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
     return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy)
+
+
+def _engine_block_size(cache: CacheSpec, model: ModelSpec | None, hardware: HardwareSpec | None) -> CacheSpec:
+    """vLLM raises a linear-attention hybrid's block size to fit its recurrent state: prefix hits come in those."""
+    if model is None or hardware is None or hardware.engine != "vllm":
+        return cache
+    from .memory.kv import hybrid_block_size  # memory reads the specs defined here
+
+    forced = hybrid_block_size(model, hardware.tensor_parallel)
+    return replace(cache, block_size=forced) if forced > cache.block_size else cache
 
 
 TRAFFIC_KEYS = ("classes", "prefixes")

@@ -349,12 +349,13 @@ FIELDS: tuple[Field, ...] = (
        "按哪个引擎版本的显存核算方式和默认值计算（如 vLLM 0.10.1 或 0.20.0，SGLang 0.4.9）；vLLM 0.8.0 之前为 V0 "
        f"引擎。留空：命令行所核对的版本（vLLM {VLLM_DEFAULT_VERSION}，SGLang {SGLANG_DEFAULT_VERSION}）。",
        optional=True, pattern=VERSION_PATTERN, pattern_text=VERSION_TEXT, maximum=20),
-    _f("deploy.flashinfer", "enum", "yes", "fi", "", "FlashInfer installed", "已安装 FlashInfer",
+    _f("deploy.flashinfer", "enum", None, "fi", "", "FlashInfer installed", "已安装 FlashInfer",
        "Whether FlashInfer is installed where vLLM runs (its Docker image has it; pip installs it from 0.12). "
        "Before 0.12 vLLM then samples top-k/top-p without sorting the vocabulary, so its memory profile reserves "
-       "less; from 0.12 it makes no difference.",
+       "less; from 0.12 it makes no difference. Empty: yes, as in vLLM's Docker image.",
        "vLLM 运行环境是否安装了 FlashInfer（其 Docker 镜像自带；pip 安装从 0.12 起自带）。0.12 之前，安装时 vLLM "
-       "不对词表排序即可完成 top-k/top-p 采样，显存分析预留更少；0.12 起无影响。", choices=("yes", "no")),
+       "不对词表排序即可完成 top-k/top-p 采样，显存分析预留更少；0.12 起无影响。留空：是（与 vLLM 的 Docker 镜像相同）。",
+       choices=("yes", "no"), optional=True),
     _f("deploy.model_id", "text", None, "hf", "", "Checkpoint", "模型检查点",
        "Hugging Face repository or local path the engine loads; empty: the preset's own repository.",
        "引擎加载的 Hugging Face 仓库或本地路径；留空：预设自身的仓库。",

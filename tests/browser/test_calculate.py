@@ -6,8 +6,11 @@ import csv
 import io
 import json
 import math
+from urllib.parse import urlsplit
 
 import pytest
+
+from conftest import cpython_answer
 
 RELATIVE = 1e-9
 
@@ -215,31 +218,39 @@ def test_apply_advice_patches_scenario(booted, page):
     booted.load_query(before)  # the next tests start from the scenario before the change
 
 
-def test_hugging_face_config_fills_model_fields(booted, page):
+def test_a_hugging_face_config_becomes_the_model(booted, page):
+    """Python reads the pasted config.json: the model becomes that checkpoint (no preset), bad values are named."""
+    before = "?" + urlsplit(page.url).query
     config = {"num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 8, "hidden_size": 2048,
               "head_dim": 128, "intermediate_size": 6144, "vocab_size": 151936, "torch_dtype": "bfloat16",
-              "sliding_window": None, "name": "<img src=x onerror=alert(1)>"}
+              "max_position_embeddings": 32768, "sliding_window": None, "name": "<img src=x onerror=alert(1)>"}
     page.click(".hf-config summary")
     page.fill(".hf-config-text", json.dumps(config))
     page.click(".hf-config-fill")
+    page.wait_for_selector(".hf-config-status:not(:empty)")
     booted.wait_idle()
     assert page.input_value("input[name='model.num_layers']") == "28"
     assert page.input_value("input[name='model.num_kv_heads']") == "8"
     assert page.input_value("input[name='model.head_dim']") == "128"
     assert page.input_value("select[name='model.attention']") == "gqa"
-    assert booted.scenario()["model"]["num_layers"] == 28
+    assert page.input_value("select[name='model.preset']") == ""
+    imported = cpython_answer("import_hf_config", {"text": json.dumps(config)})
+    assert booted.scenario()["model"] == imported["fields"]  # every number is Python's, the preset is gone
+    assert "params_b" in imported["fields"] and booted.metric_values()["token_hit_rate"] is not None
+
+    bad = {**config, "num_key_value_heads": 0, "hidden_size": "wide"}
+    page.fill(".hf-config-text", json.dumps(bad))
+    page.click(".hf-config-fill")
+    page.wait_for_selector(".hf-config-problems li")
+    problems = page.eval_on_selector_all(".hf-config-problems li", "(items) => items.map((i) => i.textContent)")
+    assert "num_key_value_heads: 0 is not a positive integer" in problems
+    assert any(p.startswith('hidden_size: "wide"') for p in problems)
     page.fill(".hf-config-text", "{not json")
     page.click(".hf-config-fill")
-    assert "JSON" in page.text_content(".hf-config-status")
+    page.wait_for_selector(".hf-config-status:has-text('JSON')")
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert booted.problems() == []
-    for key in ("num_layers", "num_attention_heads", "num_kv_heads", "head_dim", "hidden_size",
-                "intermediate_size", "vocab_size"):
-        page.fill(f"input[name='model.{key}']", "")
-    for key in ("attention", "weight_dtype"):
-        page.select_option(f"select[name='model.{key}']", "")
-    booted.wait_idle()
-    assert set(booted.scenario()["model"]) == {"preset"}
+    booted.load_query(before)  # the next tests start from the scenario before the change
 
 
 def test_exports(booted, page):

@@ -36,7 +36,8 @@ class CaseResult:
     kind: str                      # vllm-v1, vllm-v0, sglang
     version: str | None            # the release the scenario was computed for (None: the default release)
     model: str
-    gpu: str
+    gpu: str                       # as the post states it
+    gpu_id: str                    # the preset the calculator used
     tensor_parallel: int
     url: str
     started: bool                  # the engine started
@@ -127,7 +128,7 @@ def evaluate_case(case: dict) -> CaseResult:
     tokens = observed_tokens(case)
     kv = observed.get("available_kv_gib")
     head = (case["id"], kind_of(case), scenario["deploy"].get("engine_version"), case["config"]["model"],
-            case["config"]["gpu"], s.hardware.tensor_parallel, case["url"], started)
+            case["config"]["gpu"], s.hardware.gpu or "", s.hardware.tensor_parallel, case["url"], started)
     tail = {"refused_at": observed.get("refused_at") or "", "unscored": case.get("unscored") or ""}
     try:
         plan = plan_memory(s.model, s.hardware, None, s.cache.block_size)

@@ -7,7 +7,9 @@ divide (_get_kv_cache_groups_uniform_page_size, lines 935-1052), and all groups 
 pool: num_blocks = memory // page // layers-per-group (get_num_blocks, line 815). The log's "GPU KV
 cache size" is num_blocks // groups x block_size (_report_kv_cache_config, line 1259): tokens as if
 every group held every token. A prefix the cache keeps costs a full-attention group all its blocks but
-a window group only its last window, so the prefix cache effectively holds more than that.
+a window group only its last window, so the prefix cache effectively holds more than that. A linear
+(Mamba-style) layer holds a recurrent state instead of tokens; with prefix caching vLLM keeps one state
+per block boundary, a page each, so its groups cost a cached prefix what full attention does.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ class LayerKind:
     def blocks(self, tokens: int, hw: HardwareSpec, block_size: int) -> int:
         """Blocks one layer needs for a request of `tokens` at most (KVCacheSpec.max_memory_usage_bytes)."""
         if self.kind == "linear":
-            return 1
+            # with prefix caching vLLM keeps a linear layer's state at every block boundary (mamba_cache_mode
+            # "all", vllm/config/cache.py:139 at 0.26.0; MambaSpec.max_memory_usage_bytes): one page per block
+            return math.ceil(tokens / block_size)
         if self.kind == "sliding":
             # window - 1 computed tokens plus one step's, and a block for a window that starts mid-block
             # (SlidingWindowSpec, kv_cache_interface.py:221-240)
@@ -92,7 +96,8 @@ class LayerKind:
 
     def keeps(self, context_tokens: float | None) -> float:
         """Share of a cached prefix of `context_tokens` this kind keeps."""
-        return 1.0 if self.kind == "full" else 0.0 if self.kind == "linear" else _share(self.window, context_tokens)
+        # a linear layer's cached states take a page per block of prefix, as full attention does
+        return 1.0 if self.kind in ("full", "linear") else _share(self.window, context_tokens)
 
 
 @dataclass(frozen=True)
@@ -145,3 +150,18 @@ def vllm_layout(model: ModelSpec, hw: HardwareSpec) -> KvLayout:
     size = max(sizes) if max(sizes) < min(sizes) * 1.25 else min(sizes)
     kinds = tuple(LayerKind(kind, n, math.ceil(n / size), window) for kind, n, window in present)
     return KvLayout(per_token, size, kinds)
+
+
+def hybrid_block_size(model: ModelSpec, tensor_parallel: int) -> int:
+    """The attention block vLLM raises a linear-attention hybrid to (0: none), so one page holds a layer's state.
+
+    vllm/model_executor/models/config.py HybridAttentionMambaModelConfig (0.10.2 on; 0.12.0 lines 321-470):
+    the attention block becomes the smallest multiple of the kernel's alignment (16 tokens; 64 for MLA) whose
+    page is at least the per-layer recurrent state of one request on one GPU, and the state is padded to it.
+    """
+    if not (model.linear_attention_layers and model.linear_state_bytes):
+        return 0
+    align = 64 if model.attention == "mla" else 16
+    per_token = layer_bytes_per_token(model, tensor_parallel)
+    state = model.linear_state_bytes / tensor_parallel
+    return align * math.ceil(state / (align * per_token)) if per_token > 0 else 0
