@@ -507,3 +507,39 @@ def test_read_and_ignored_cover_the_config():
     assert top == set(config)
     assert {"kv_lora_rank", "first_k_dense_replace", "quantization_config.weight_block_size"} <= set(r.read)
     assert {"rope_theta", "routed_scaling_factor", "topk_method"} <= set(r.ignored)
+
+
+# Presets and config.json fixtures were read by two different hands from the same checkpoints: they must agree.
+PRESET_OF_FIXTURE = {
+    "deepseek-v3.json": "deepseek-v3", "deepseek-v3.2.json": "deepseek-v3.2-exp", "gemma-2-9b.json": "gemma-2-9b",
+    "gemma-3-27b-it.json": "gemma-3-27b", "glm-4.5-air.transformers-dump.json": "glm-4.5-air",
+    "gpt-oss-120b.json": "gpt-oss-120b", "gpt-oss-20b.json": "gpt-oss-20b", "kimi-k2-instruct.json": "kimi-k2",
+    "llama-3.1-8b-instruct.json": "llama-3.1-8b", "llama-3.2-1b-instruct.json": "llama-3.2-1b",
+    "minimax-m1.json": "minimax-m1", "mistral-7b-v0.1.json": "mistral-7b-v0.1",
+    "mistral-7b-instruct-v0.3.json": "mistral-7b-instruct-v0.3", "mixtral-8x7b-v0.1.json": "mixtral-8x7b",
+    "phi-3-mini-4k-instruct.json": "phi-3-mini", "phi-4.json": "phi-4", "qwen2.5-7b-instruct.json": "qwen2.5-7b",
+    "qwen3-30b-a3b.json": "qwen3-30b-a3b", "qwen3-32b.json": "qwen3-32b",
+    "qwen3-next-80b-a3b-thinking.json": "qwen3-next-80b-a3b",
+}
+# the preset is the base Qwen2.5-7B (131,072 positions); the fixture is its Instruct model (32,768)
+DIFFERENT_CHECKPOINT = {("qwen2.5-7b", "max_position_embeddings")}
+
+
+@pytest.mark.parametrize("fixture", sorted(PRESET_OF_FIXTURE))
+def test_the_presets_agree_with_their_checkpoints_config(fixture):
+    from kvcache_calc.presets import model_preset
+
+    preset_id = PRESET_OF_FIXTURE[fixture]
+    imported = import_hf_config_text((DATA / fixture).read_text(encoding="utf-8")).fields
+    preset = model_preset(preset_id)
+    for key, value in imported.items():
+        if key == "params_b":
+            # the import estimates from the architecture; the presets take the card's or the checkpoint's count
+            assert value == pytest.approx(preset[key], rel=0.01), key
+        elif key == "active_params_b":
+            # cards differ on whether the input embedding is active (it is looked up, not multiplied)
+            assert value == pytest.approx(preset[key], rel=0.1), key
+        elif key in ("quant_bits", "quant_group_size") and preset["quantization"] in ("fp8_block", "mxfp4"):
+            continue  # the method fixes both; the import leaves them 0
+        elif (preset_id, key) not in DIFFERENT_CHECKPOINT:
+            assert preset.get(key) == value, f"{preset_id}.{key}: preset {preset.get(key)!r}, config.json {value!r}"

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .analytic import ClassHits, LruModel, LruPrediction
 from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
-from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, vllm_release
+from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, VLLM_DEFAULT_VERSION, parse_version
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .scenario import Scenario, normalized
@@ -370,7 +370,7 @@ def _hybrid_warnings(s: Scenario) -> list[dict]:
                                   f"are cached and found in {b}-token blocks, and the hit rates are computed so.",
                     "message_zh": f"vLLM 把该混合模型的注意力块设为 {b} 个 token，使一页能容纳线性层的状态：前缀以 {b} "
                                   f"token 的块缓存和命中，命中率按此计算。"})
-    if vllm_release(hw.engine_version).since < HYBRID_PREFIX_CACHING_SINCE:
+    if parse_version(hw.engine_version or VLLM_DEFAULT_VERSION) < HYBRID_PREFIX_CACHING_SINCE:
         out.append({"code": "hybrid_prefix_caching_off",
                     "message_en": "Before vLLM 0.26 a hybrid (linear-attention) model runs without prefix caching "
                                   "unless --enable-prefix-caching is given, and then it is experimental "

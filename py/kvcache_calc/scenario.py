@@ -374,7 +374,26 @@ def _hardware(values: dict, deploy: DeploySpec, model: ModelSpec | None) -> Hard
     if spec.tensor_parallel > spec.num_gpus or spec.num_gpus % spec.tensor_parallel:
         raise _fail("hardware.tensor_parallel", spec.tensor_parallel,
                     f"a divisor of hardware.num_gpus ({spec.num_gpus})")
+    if model is not None:
+        _check_against_model(spec, model)
     return spec
+
+
+def _check_against_model(hw: HardwareSpec, model: ModelSpec) -> None:
+    """What the engine checks of the model against the parallelism and the context, in its own words."""
+    tp, heads = hw.tensor_parallel, model.num_attention_heads
+    if heads and heads % tp:
+        # vllm/config/model.py verify_with_parallel_config (1142-1147 at 0.12.0); SGLang checks the same
+        raise ValueError(f"hardware.tensor_parallel: {tp} is not allowed; vLLM says \"Total number of attention "
+                         f"heads ({heads}) must be divisible by tensor parallel size ({tp}).\" Expected a divisor "
+                         f"of {heads}")
+    limit = model.max_position_embeddings
+    if hw.max_model_len and limit and hw.max_model_len > limit:
+        # vllm/config/model.py _get_and_verify_max_len (2254-2273 at 0.12.0)
+        raise ValueError(f"hardware.max_model_len: {hw.max_model_len} is not allowed; vLLM says \"User-specified "
+                         f"max_model_len ({hw.max_model_len}) is greater than the derived max_model_len "
+                         f"(max_position_embeddings={limit} ...)\" and refuses to start unless "
+                         f"VLLM_ALLOW_LONG_MAX_MODEL_LEN=1. Expected at most {limit} (model.max_position_embeddings)")
 
 
 def parse_scenario(raw: Any) -> Scenario:

@@ -34,6 +34,12 @@ SCENARIOS = [
     {"version": 1, "model": {"preset": "qwen3-8b", "kv_dtype": "fp8"}, "hardware": {"memory_gib": 44.5},
      "cache": {"block_size": 32}, "workload": {"output_tokens": 0}},
     {"version": 1, "cache": {"capacity_tokens": 200000}, "workload": {"arrival_rate": 0.25, "think_time_s": 600}},
+    # the memory plans of the other engine, an older release and a linear-attention hybrid; a refusal
+    {"version": 1, "model": {"preset": "qwen3-30b-a3b-fp8"}, "hardware": {"gpu": "h100-sxm-80gb", "max_model_len": 32768},
+     "deploy": {"engine": "sglang", "engine_version": "0.4.9"}},
+    {"version": 1, "model": {"preset": "qwen3-next-80b-a3b"}, "hardware": {"gpu": "h200", "num_gpus": 2,
+     "max_model_len": 65536}, "deploy": {"engine_version": "0.10.1", "flashinfer": "no"}},
+    {"version": 1, "model": {"preset": "qwen3-32b"}},
     {"version": 1, "tiers": [{"name": "cpu", "capacity_gb": 200}, {"name": "ssd", "capacity_gb": 2000}],
      "cluster": {"replicas": 3, "routing": "random"}, "latency": {"price_per_gpu_hour": 2.5}},
     {"version": 1, "cache": {"capacity_tokens": 50000}, "tiers": [{"name": "cpu", "capacity_tokens": 200000}],
@@ -66,6 +72,9 @@ def _calls() -> list:
     calls.append(["compare_routing", {"scenario": {**mixed, "cluster": {"replicas": 3, "routing": "random"}}}])
     calls.append(["tornado", {"scenario": mixed}])
     calls.append(["workload_as_classes", {"scenario": SCENARIOS[1]}])
+    # a real config.json (DeepSeek-V3: MLA, block FP8, MTP layer) and a broken one
+    config = (ROOT / "tests" / "data" / "hf_configs" / "deepseek-v3.json").read_text(encoding="utf-8")
+    calls += [["import_hf_config", {"text": config}], ["import_hf_config", {"text": "{\"num_hidden_layers\": -2}"}]]
     return calls
 
 
