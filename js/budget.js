@@ -128,7 +128,7 @@ export class BudgetView {
     const settings = Array.isArray(budget.settings) ? budget.settings : [];
     this.settings.hidden = !settings.length;
     // flags as they are typed on a command line (no digit grouping)
-    const parts = settings.map((s) => `${s.flag} ${String(s.value)}`
+    const parts = settings.map((s) => `${s.flag} ${String(s.value)}`.trim()
       + (s.engine_default ? ` ${t("budget_engine_default")}` : ""));
     this.settings.textContent = settings.length ? `${t("budget_settings")} ${parts.join(" · ")}` : "";
   }

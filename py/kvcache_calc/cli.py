@@ -61,6 +61,8 @@ def _table(result: dict) -> str:
     lines = []
     lines += [f"{label:<{width}}  {_fmt(result.get(key), kind)}" for key, label, kind in ROWS]
     lines += [f"warning: {w['message_en']}" for w in result.get("warnings", [])]
+    if result.get("memory_budget"):
+        lines += ["", *_budget_lines(result["memory_budget"])]
     if len(result.get("tiers", [])) > 1:
         lines += ["", "Tier    capacity          token hits  request hits  idle block kept  load vs recompute"]
         for t in result["tiers"]:
@@ -83,6 +85,24 @@ def _table(result: dict) -> str:
         for a in result["advice"]:
             lines.append(f"  {a['token_hit_rate'] * 100:6.2f}% token hits  {a['why']}")
     return "\n".join(lines)
+
+
+def _budget_lines(budget: dict) -> list[str]:
+    """One GPU's memory as the engine counts it: each term, the settings, what its log will say."""
+    engine = "SGLang" if budget["engine"] == "sglang" else "vLLM"
+    lines = [f"Memory of one GPU ({budget['memory_gib']:,.2f} GiB) as {engine} counts it"]
+    for t in budget["terms"]:
+        where = "" if t["inside_share"] else "  (outside the engine's share)"
+        lines.append(f"  {t['name']:<12} {t['gib']:>9,.2f} GiB{where}")
+    lines.append("  settings: " + " ".join(f"{s['flag']} {s['value']}".strip() + (" (default)" if s["engine_default"] else "")
+                                           for s in budget["settings"]))
+    logged = ("GPU KV cache size" if engine == "vLLM" else "KV Cache is allocated. #tokens")
+    lines.append(f"  {engine} logs \"{logged}: {budget['engine_kv_tokens']:,}\"; the prefix cache holds "
+                 f"{budget['prefix_capacity_tokens']:,} tokens")
+    if budget.get("max_concurrency") is not None:
+        lines.append(f"  Maximum concurrency for {budget['max_model_len']:,} tokens per request: "
+                     f"{budget['max_concurrency']:.2f}x")
+    return lines
 
 
 def _simulate(args) -> dict:

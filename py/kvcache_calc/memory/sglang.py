@@ -76,7 +76,7 @@ def budget(model: ModelSpec, hw: HardwareSpec) -> Budget:
     )
     settings = (("--mem-fraction-static", fraction, "mem_fraction_static" in hw.engine_defaulted),
                 ("--chunked-prefill-size", hw.max_num_batched_tokens, "max_num_batched_tokens" in hw.engine_defaulted),
-                ("--disable-cuda-graph", "no" if hw.cuda_graphs == "on" else "yes", False))
+                *((("--disable-cuda-graph", "", False),) if hw.cuda_graphs == "off" else ()))
     return Budget("sglang", hw.memory_gib, static, weights, loading, kv, terms, settings)
 
 

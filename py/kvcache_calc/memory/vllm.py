@@ -145,7 +145,7 @@ def budget(model: ModelSpec, hw: HardwareSpec) -> Budget:
     settings = (("--gpu-memory-utilization", hw.gpu_memory_utilization, "gpu_memory_utilization" in hw.engine_defaulted),
                 ("--max-num-batched-tokens", hw.max_num_batched_tokens, "max_num_batched_tokens" in hw.engine_defaulted),
                 ("--max-num-seqs", hw.max_num_seqs, "max_num_seqs" in hw.engine_defaulted),
-                ("--enforce-eager", "no" if hw.cuda_graphs == "on" else "yes", False))
+                *((("--enforce-eager", "", False),) if hw.cuda_graphs == "off" else ()))
     return Budget("vllm", hw.memory_gib, requested, weights, activation + non_torch + in_budget, kv, terms, settings)
 
 
