@@ -11,6 +11,7 @@ from ..presets import model_preset
 from ..resolve import memory_plan
 from ..scenario import Scenario
 from ..units import GIB
+from .command import Command
 
 PLACEHOLDER_MODEL = "YOUR-ORG/YOUR-MODEL"
 HF_SOURCE = re.compile(r"^https://huggingface\.co/([A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)/")
@@ -122,3 +123,26 @@ def deploy_inputs(s: Scenario) -> DeployInputs:
         kv_gib_per_gpu=plan.kv_gib_per_gpu if plan else None,
         weights_gib_per_gpu=plan.weights_gib_per_gpu if plan else None,
         cpu_tier_gb=memory, cpu_tier_tokens=memory_tokens, disk_tier_gb=disk, routing=s.cluster.routing)
+
+
+# The scheduler and memory settings both engines take, each a flag of its own (engine -> flag names)
+BATCH_FLAGS = {
+    "vllm": {"max_num_seqs": "--max-num-seqs", "max_num_batched_tokens": "--max-num-batched-tokens",
+             "max_model_len": "--max-model-len", "eager": "--enforce-eager"},
+    "sglang": {"max_num_seqs": "--max-running-requests", "max_num_batched_tokens": "--chunked-prefill-size",
+               "max_model_len": "--context-length", "eager": "--disable-cuda-graph"},
+}
+BATCH_WHY = {"max_num_seqs": "requests running at once",
+             "max_num_batched_tokens": "tokens per step (prefill chunk); sets the activation reserve",
+             "max_model_len": "longest request; the engine must hold one in its KV cache to start"}
+
+
+def batch_flags(c: Command, d: DeployInputs, engine: str) -> None:
+    """The batch, context and CUDA-graph settings the scenario sets, in `engine`'s flags."""
+    flags = BATCH_FLAGS[engine]
+    for key, why in BATCH_WHY.items():
+        value = getattr(d, key)
+        if value is not None:
+            c.flag(flags[key], value, why)
+    if not d.cuda_graphs:
+        c.flag(flags["eager"], None, "no CUDA graphs")

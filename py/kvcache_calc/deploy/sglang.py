@@ -7,7 +7,7 @@ import math
 from ..notes import Note
 from .command import Command
 from .flags import ENGINES
-from .inputs import DeployInputs
+from .inputs import DeployInputs, batch_flags
 
 KV_DTYPE_FLAG = {"fp8": "fp8_e4m3", "int8": "fp8_e4m3"}
 
@@ -29,14 +29,7 @@ def sglang_command(d: DeployInputs, notes: list[Note]) -> Command:
                           "this GPU unless the scenario sets hardware.mem_fraction_static).",
                           "SGLang 的 --mem-fraction-static 包含权重和 KV 池，不含激活和 CUDA 图；此值即场景显存规划所用的"
                           "值（除非场景设置 hardware.mem_fraction_static，否则为 SGLang 对该 GPU 的默认值）。"))
-    if d.max_num_seqs is not None:
-        c.flag("--max-running-requests", d.max_num_seqs, "requests running at once")
-    if d.max_num_batched_tokens is not None:
-        c.flag("--chunked-prefill-size", d.max_num_batched_tokens, "prompt tokens per prefill chunk")
-    if d.max_model_len is not None:
-        c.flag("--context-length", d.max_model_len, "longest request")
-    if not d.cuda_graphs:
-        c.flag("--disable-cuda-graph", None, "no CUDA graphs")
+    batch_flags(c, d, "sglang")
     c.flag("--page-size", d.block_size, "tokens per KV page")
     if d.block_size != 1:
         notes.append(Note("sglang_page_size",

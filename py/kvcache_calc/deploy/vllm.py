@@ -8,7 +8,7 @@ import math
 from ..notes import Note
 from .command import Command
 from .flags import ENGINES
-from .inputs import DeployInputs
+from .inputs import DeployInputs, batch_flags
 
 LMCACHE_CHUNK = 256        # LMCache's default chunk (tokens): its tiers store and find whole chunks
 LMCACHE_MIN_CPU_GIB = 1.0  # LMCache stages every chunk through host memory, a disk tier too
@@ -88,14 +88,7 @@ def vllm_command(d: DeployInputs, notes: list[Note]) -> Command:
         c.flag("--pipeline-parallel-size", d.pipeline_parallel, "GPUs that split the layers")
     if d.gpu_memory_utilization is not None:
         c.flag("--gpu-memory-utilization", f"{d.gpu_memory_utilization:g}", "share of GPU memory vLLM may use")
-    if d.max_num_seqs is not None:
-        c.flag("--max-num-seqs", d.max_num_seqs, "requests running at once")
-    if d.max_num_batched_tokens is not None:
-        c.flag("--max-num-batched-tokens", d.max_num_batched_tokens, "tokens per step; sets the activation reserve")
-    if d.max_model_len is not None:
-        c.flag("--max-model-len", d.max_model_len, "longest request; its KV must fit for vLLM to start")
-    if not d.cuda_graphs:
-        c.flag("--enforce-eager", None, "no CUDA graphs")
+    batch_flags(c, d, "vllm")
     _block_size(c, d, notes)
     _kv_dtype(c, d, notes)
     c.flag("--enable-prefix-caching", None, "reuse cached prefixes (on by default in V1; stated)")
