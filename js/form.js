@@ -217,6 +217,10 @@ export function buildForm(container, schema, presets) {
       return fp8 ? gpu.fp8_tflops : gpu.bf16_tflops;
     }
     if (field.path === "hardware.tensor_parallel") return scenario?.hardware?.num_gpus;
+    if (field.path === "deploy.engine_version") {
+      // the release Python assumes when the field is empty (schema.engine_versions)
+      return schema.engine_versions?.[scenario?.deploy?.engine ?? "vllm"];
+    }
     return undefined;
   }
 

@@ -499,6 +499,7 @@ def schema_json() -> dict:
     """The field table as plain JSON, for the page's form and URL codec."""
     return {"version": SCENARIO_VERSION, "sections": list(SECTIONS),
             "fields": [_field_json(f) for f in FIELDS],
+            "engine_versions": {"vllm": VLLM_DEFAULT_VERSION, "sglang": SGLANG_DEFAULT_VERSION},
             "fp8_rate": {"dtypes": list(FP8_RATE_DTYPES), "quantizations": list(FP8_RATE_QUANTIZATIONS),
                          "fp4_quantizations": list(FP4_QUANTIZATIONS), "fp4_gpus": list(FP4_GPUS)},
             "tiers": {"policy": _field_json(TIERS_POLICY), "fields": [_field_json(f) for f in TIER_FIELDS],

@@ -74,6 +74,11 @@ def forward_peak_bytes(model: ModelSpec, hw: HardwareSpec, tokens: int) -> float
     return residual + max(moe, dense if model.dense_layers else 0.0)
 
 
+def samples_with_flashinfer(release: VllmRelease, hw: HardwareSpec) -> bool:
+    """Whether the profile's sampler runs through FlashInfer (before 0.12 only where it is installed: an extra)."""
+    return release.flashinfer_sampler and (hw.flashinfer or release.since >= (0, 12))
+
+
 def activation_gib(model: ModelSpec, hw: HardwareSpec) -> float:
     """Peak torch memory of the profile run above the weights, per GPU."""
     if hw.activation_reserve_gib is not None:
@@ -87,9 +92,7 @@ def activation_gib(model: ModelSpec, hw: HardwareSpec) -> float:
     if not release.v1:
         # V0 keeps the forward's activations of the batch while it samples
         return (forward + rows * vocab * SAMPLER_BYTES_V0) / GIB
-    # before 0.12 FlashInfer samples only where it is installed (an optional extra of the wheel)
-    flashinfer = release.flashinfer_sampler and (hw.flashinfer or release.since >= (0, 12))
-    per_logit = SAMPLER_BYTES_FLASHINFER if flashinfer else SAMPLER_BYTES_NATIVE
+    per_logit = SAMPLER_BYTES_FLASHINFER if samples_with_flashinfer(release, hw) else SAMPLER_BYTES_NATIVE
     # the sampler runs after the forward pass: only its output hidden states are still alive
     sampler = rows * vocab * per_logit + tokens * hidden * BF16
     return max(forward, sampler) / GIB
@@ -129,7 +132,7 @@ def budget(model: ModelSpec, hw: HardwareSpec) -> Budget:
     profile = ("V0 profile: max_num_seqs prompts filling max_num_batched_tokens, then fp32 sampling of their "
                "last tokens" if not release.v1 else
                "profile run: forward pass of max_num_batched_tokens (attention skipped), then the sampler on "
-               "min(max_num_seqs, max_num_batched_tokens) rows" + (" through FlashInfer" if release.flashinfer_sampler
+               "min(max_num_seqs, max_num_batched_tokens) rows" + (" through FlashInfer" if samples_with_flashinfer(release, hw)
                                                                    else " with a sort of the vocabulary"))
     terms = (
         BudgetTerm("weights", weights, True, "parameters by role x their bytes (memory/weights.py)"),
