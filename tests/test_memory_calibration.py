@@ -72,22 +72,28 @@ def test_the_set_spans_models_gpus_parallelism_and_architectures():
     assert any(preset_or_field(m, "sliding_window_layers") for m in fields)
 
 
-@pytest.mark.parametrize("case_id", [c["id"] for c in CASES])
+# vLLM V0 and uncertain cases are reported (bench/memory_accuracy.py), not counted; a crash after the KV cache
+# was sized (CUDA graph capture) is no memory plan's call
+COUNTED = [case_id for case_id, r in RESULTS.items() if r.in_goal]
+
+
+def test_the_cases_not_counted_are_v0_or_say_why():
+    for r in RESULTS.values():
+        assert r.in_goal or r.kind == "vllm-v0" or len(r.unscored) > 20, r.case_id
+    assert len(COUNTED) >= 25
+
+
+@pytest.mark.parametrize("case_id", [i for i in COUNTED if RESULTS[i].plan_decides_start])
 def test_the_calculator_starts_exactly_when_the_engine_did(case_id):
     result = RESULTS[case_id]
-    if not result.in_goal or not result.plan_decides_start:
-        pytest.skip("vLLM V0, an uncertain case, or a crash after the KV cache was sized: reported, not counted")
     assert result.agrees_on_start, (f"{case_id}: the engine {'started' if result.started else 'refused'}; "
                                     f"the calculator {'starts' if result.predicted_start else 'refuses'}: "
                                     f"{result.message}")
 
 
-@pytest.mark.parametrize("case_id", [c["id"] for c in CASES if c["observed"].get("started", True)
-                                     or c["observed"].get("refused_at")])
+@pytest.mark.parametrize("case_id", [i for i in COUNTED if RESULTS[i].error is not None])
 def test_each_sized_kv_cache_is_within_eight_percent(case_id):
     result = RESULTS[case_id]
-    if not result.in_goal or result.error is None:
-        pytest.skip("no KV figure to compare, vLLM V0 or an uncertain case (reported, not counted)")
     assert abs(result.error) <= GOAL_WORST, (f"{case_id}: predicted {result.predicted_tokens or result.predicted_kv_gib}"
                                              f" vs logged {result.observed_tokens or result.observed_kv_gib}")
 
