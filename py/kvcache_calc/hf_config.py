@@ -68,7 +68,6 @@ _CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
     "qwen3_next": {"full_attention_interval": 4},
 }
 _ALTERNATING_SLIDING = ("gemma2",)           # every other layer from the first: transformers Gemma2Config
-_PATTERN_SLIDING = ("gemma3", "gemma3_text", "cohere2")
 _UNGATED_MLP = ("gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "phi", "gpt_bigcode", "starcoder2")
 _QKV_BIAS = ("qwen2", "qwen2_moe", "qwen2_vl")   # bias on q/k/v without an attention_bias key
 _EXTRA_NORMS = ("gemma2", "gemma3", "gemma3_text")  # pre/post norms around attention and MLP: 4 per layer
@@ -570,15 +569,11 @@ class _Importer:
     def _sliding_from_pattern(self, layers: int, window: int | None) -> int:
         if not window:
             return 0
-        path, pattern = self.value("sliding_window_pattern")
-        if pattern is None and self.model_type in _PATTERN_SLIDING:
-            pattern = self.default("sliding_window_pattern")
+        pattern = self.interval("sliding_window_pattern")
         if pattern is not None:
-            pattern = self.number(path or f"{self.prefix}sliding_window_pattern", pattern,
-                                  "a positive integer")
-            if pattern is None:
+            if not pattern:
                 return 0
-            sliding = sum(1 for i in range(layers) if (i + 1) % pattern)
+            sliding = layers - layers // pattern  # every pattern-th layer is global
             self.notes.append(f"sliding_window_pattern {pattern}: every {pattern}th layer global — "
                               f"{sliding} sliding + {layers - sliding} full")
             return sliding
@@ -596,6 +591,15 @@ class _Importer:
                           f"config; vLLM applies the model's window to every layer)")
         return layers
 
+    def interval(self, key: str) -> int | None:
+        """A per-N layer pattern (the config's, else its class default): None when absent, 0 when not valid."""
+        path, value = self.value(key)
+        if value is None:
+            value = self.default(key)
+        if value is None:
+            return None
+        return self.number(path or f"{self.prefix}{key}", value, "a positive integer") or 0
+
     def _linear_layers(self, layers: int) -> int:
         path, types = self.value("attn_type_list")
         if types is not None:
@@ -607,13 +611,9 @@ class _Importer:
             self.notes.append(f"{path}: {linear} lightning (linear) attention + {layers - linear} softmax "
                               f"attention layers")
             return linear
-        path, interval = self.value("full_attention_interval")
-        if interval is None and self.model_type == "qwen3_next":
-            interval = self.default("full_attention_interval")
+        interval = self.interval("full_attention_interval")
         if interval is not None:
-            interval = self.number(path or f"{self.prefix}full_attention_interval", interval,
-                                   "a positive integer")
-            if interval is None:
+            if not interval:
                 return 0
             full = layers // interval
             self.notes.append(f"full_attention_interval {interval}: {full} full attention + "
@@ -632,16 +632,10 @@ class _Importer:
                 return 0
             chunked = rope.count(1)
         else:
-            ipath, interval = self.value("no_rope_layer_interval")
-            if interval is None:
-                interval = self.default("no_rope_layer_interval")
-            if interval is None:
+            interval = self.interval("no_rope_layer_interval")
+            if not interval:
                 return 0
-            interval = self.number(ipath or f"{self.prefix}no_rope_layer_interval", interval,
-                                   "a positive integer")
-            if interval is None:
-                return 0
-            chunked = sum(1 for i in range(layers) if (i + 1) % interval)
+            chunked = layers - layers // interval  # every interval-th layer is NoPE, global
         self.notes.append(f"Llama 4 iRoPE: {chunked} RoPE layers attend within chunks of attention_chunk_size,"
                           f" {layers - chunked} NoPE layers attend globally")
         return chunked
