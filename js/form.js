@@ -256,9 +256,7 @@ export function buildForm(container, schema, presets) {
 
   /** A folded group opens once one of its fields holds a value, typed or from the preset (it never closes itself). */
   function openFilledFolds(scenario) {
-    for (const [group, { fold, paths }] of folds) {
-      const title = groupTitles.get(group);
-      if (title) title.textContent = t(`group_${group}`);
+    for (const { fold, paths } of folds.values()) {
       const filled = paths.some((path) => {
         const row = rows.get(path);
         const preset = row && presetValue(row.field, scenario);
@@ -268,15 +266,13 @@ export function buildForm(container, schema, presets) {
     }
   }
 
-  /** Settings of the other engine hide unless they hold a value of their own (no typed value is ever hidden). */
+  /** Settings of the other engine hide while empty (a typed value is never hidden). */
   function showEngineFields(scenario) {
     const engine = scenario?.deploy?.engine ?? rows.get("deploy.engine")?.field.default;
     for (const [path, owner] of Object.entries(ENGINE_ONLY)) {
       const row = rows.get(path);
       if (!row) continue;
-      const value = row.input.value.trim();
-      const unset = value === "" || value === String(row.field.default);
-      row.input.closest(".field").hidden = owner !== engine && unset;
+      row.input.closest(".field").hidden = owner !== engine && row.input.value.trim() === "";
     }
   }
 
