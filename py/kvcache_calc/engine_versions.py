@@ -118,7 +118,6 @@ class EngineDefaults:
     max_num_seqs: int                  # vLLM max_num_seqs, SGLang max_running_requests
     gpu_memory_utilization: float      # vLLM's share (SGLang: unused)
     mem_fraction_static: float | None  # SGLang's share of weights + KV pool
-    cuda_graph_max_bs: int | None      # SGLang's largest captured decode batch
 
 
 def vllm_batch_defaults(release: VllmRelease, memory_gib: float, gpu_name: str,
@@ -175,7 +174,7 @@ def sglang_defaults(version: str | None, memory_gib: float, tensor_parallel: int
         graph_bs = small_bs if tensor_parallel < 4 else large_bs
     chunk = chunked_prefill_size or chunk
     fraction = _sglang_fraction(release, gpu_mib, tensor_parallel, pipeline_parallel, chunk, graph_bs)
-    return EngineDefaults(chunk, SGLANG_MAX_RUNNING_REQUESTS, 0.9, fraction, graph_bs)
+    return EngineDefaults(chunk, SGLANG_MAX_RUNNING_REQUESTS, 0.9, fraction)
 
 
 def engine_defaults(engine: str, version: str | None, memory_gib: float, gpu_name: str, tensor_parallel: int,
@@ -186,4 +185,4 @@ def engine_defaults(engine: str, version: str | None, memory_gib: float, gpu_nam
         return sglang_defaults(version, memory_gib, tensor_parallel, pipeline_parallel, max_num_batched_tokens)
     release = vllm_release(version)
     tokens, seqs = vllm_batch_defaults(release, memory_gib, gpu_name, max_model_len)
-    return EngineDefaults(tokens, seqs, release.gpu_memory_utilization, None, None)
+    return EngineDefaults(tokens, seqs, release.gpu_memory_utilization, None)

@@ -29,7 +29,6 @@ TP_LINKED_GIB = 1.0
 # the three TP-4 logs that print it (QwQ-32B on L4, Qwen3-14B on RTX 4090, Qwen3-32B on RTX 5090).
 TP_LOADING_GIB = 0.25
 SWA_FULL_TOKENS_RATIO = 0.8
-DEFAULT_FRACTION = 0.88   # server_args.py:889, when the GPU's memory is unknown
 
 
 def start_free_gib(hw: HardwareSpec) -> float:
@@ -57,7 +56,8 @@ def full_pool_share(model: ModelSpec) -> float:
 
 def budget(model: ModelSpec, hw: HardwareSpec) -> Budget:
     """SGLang's pool on one GPU (kv_gib <= 0 when the static share leaves none)."""
-    fraction = hw.mem_fraction_static or DEFAULT_FRACTION
+    fraction = hw.mem_fraction_static  # parse_scenario fills SGLang's default for the GPU and release
+    assert fraction is not None
     free = start_free_gib(hw)
     static = free * fraction
     weights = weight_bytes_per_gpu(model, hw.tensor_parallel, hw.num_gpus // hw.tensor_parallel, gpu_arch(hw.gpu)) / GIB
@@ -82,9 +82,8 @@ def budget(model: ModelSpec, hw: HardwareSpec) -> Budget:
 
 def no_cache_message(b: Budget, hw: HardwareSpec) -> str:
     """SGLang's refusal when the static share leaves no KV pool, with what to change."""
-    fraction = hw.mem_fraction_static or DEFAULT_FRACTION
-    return (f"hardware.mem_fraction_static: {fraction:g} leaves no KV pool: {b.weights_gib:.2f} GiB of weights per "
-            f"GPU exceed the {b.usable_gib:.2f} GiB static share. SGLang says: \"Not enough memory. Please try to "
+    return (f"hardware.mem_fraction_static: {hw.mem_fraction_static:g} leaves no KV pool: {b.weights_gib:.2f} GiB "
+            f"of weights per GPU exceed the {b.usable_gib:.2f} GiB static share. SGLang says: \"Not enough memory. Please try to "
             f"increase --mem-fraction-static.\" Use more GPUs per replica (hardware.num_gpus), a larger GPU or a "
             f"quantized checkpoint")
 
