@@ -4,7 +4,7 @@
 
 import { applyStaticStrings, chooseLanguage, language, setLanguage, t } from "./js/i18n.js";
 import { buildForm } from "./js/form.js";
-import { encode, parse } from "./js/url.js";
+import { defaultScenario, encode, parse } from "./js/url.js";
 import { CalculatorClient } from "./js/worker-client.js";
 import { ResultsView, VerifyView } from "./js/results.js";
 import { BudgetView } from "./js/budget.js";
@@ -15,6 +15,8 @@ import { initTracePanel } from "./js/trace-panel.js";
 import { initDiagnosePanel } from "./js/diagnose.js";
 import { copyText } from "./js/clipboard.js";
 import { applyScenarioPatch } from "./js/traffic.js";
+import { describeError, rangeText, slowInputs } from "./js/errors.js";
+import { mt } from "./js/messages-i18n.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
@@ -27,6 +29,10 @@ const SIMULATION_TOUCHES_PER_STEP = 300_000;
 const SIMULATION_SEED = 1;
 const SIMULATION_DEFAULT_REQUESTS = 20_000;
 const ROUTING_SEED = 1;
+/** A calculation running this long shows "Calculating… Cancel". */
+const SHOW_CANCEL_AFTER_MS = 1000;
+/** Link notices listed before "… and N more". */
+const NOTICES_SHOWN = 8;
 
 const byId = (id) => document.getElementById(id);
 
@@ -48,6 +54,9 @@ const page = {
   analysisInFlight: false,
   analysisWanted: null,
   notices: [],
+  lastGoodScenario: null, // the last scenario `predict` answered in time (what a timeout is compared with)
+  calcProblem: null, // {kind: "stopped"|"error", text}: why the numbers on screen are not for the inputs
+  cancelTimer: 0,
   committedQuery: null,
   policyNote: null,
   simulation: null, // the run in progress: {scenario, key, run, stopped}
@@ -76,10 +85,8 @@ function showProgress(stage, fraction) {
   label.dataset.i18n = `stage_${stage}`;
   label.textContent = t(`stage_${stage}`);
   box.dataset.stage = stage;
-  if (stage === "ready") {
-    box.classList.add("done");
-    byId("boot-note").hidden = true;
-  }
+  box.classList.toggle("done", stage === "ready");
+  if (stage === "ready") byId("boot-note").hidden = true;
 }
 
 function showBootError(message) {
@@ -99,28 +106,50 @@ function expectedText(expected) {
   if (expected.kind === "enum") return t("expected_one_of", { choices: expected.choices.join(", ") });
   if (expected.kind === "text") return t("expected_model_id");
   if (expected.kind === "json_list") return t(`expected_json_${expected.what}`, { max: expected.max });
-  const parts = [t(expected.kind === "int" ? "expected_integer" : "expected_number")];
-  if (expected.minimum !== null) {
-    parts.push(t(expected.exclusive_minimum ? "expected_gt" : "expected_ge", { value: expected.minimum }));
-  }
-  if (expected.maximum !== null) parts.push(t("expected_le", { value: expected.maximum }));
-  return parts.join(" ");
+  return rangeText(expected);
 }
 
+function noticeText(notice) {
+  if (notice.code === "unknown") return t("notice_unknown", { key: notice.key });
+  if (notice.code === "unused") {
+    const reason = notice.needs === "classes" ? "notice_unused_classes" : notice.needs === "one_class" ? "notice_unused_one_class" : "notice_unused";
+    return t(reason, { key: notice.key, value: notice.value });
+  }
+  return t("notice_invalid", { key: notice.key, value: notice.value, expected: expectedText(notice.expected) });
+}
+
+/** The link's ignored parameters: the first few, "… and N more", and a button that dismisses them. */
 function renderNotices() {
   const list = byId("notices");
-  list.replaceChildren(...page.notices.map((notice) => {
+  const items = page.notices.slice(0, NOTICES_SHOWN).map((notice) => {
     const item = document.createElement("li");
     item.className = "notice";
     item.dataset.code = notice.code;
-    if (notice.code === "unknown") item.textContent = t("notice_unknown", { key: notice.key });
-    else if (notice.code === "unused") {
-      const reason = notice.needs === "classes" ? "notice_unused_classes" : notice.needs === "one_class" ? "notice_unused_one_class" : "notice_unused";
-      item.textContent = t(reason, { key: notice.key, value: notice.value });
-    }
-    else item.textContent = t("notice_invalid", { key: notice.key, value: notice.value, expected: expectedText(notice.expected) });
+    item.textContent = noticeText(notice);
     return item;
-  }));
+  });
+  if (page.notices.length > NOTICES_SHOWN) {
+    const more = document.createElement("li");
+    more.className = "notice notice-more";
+    more.textContent = mt("notices_more", { count: page.notices.length - NOTICES_SHOWN });
+    items.push(more);
+  }
+  if (items.length) {
+    const dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "notices-dismiss";
+    dismiss.id = "notices-dismiss";
+    dismiss.textContent = mt("notices_dismiss");
+    dismiss.addEventListener("click", () => {
+      page.notices = [];
+      renderNotices();
+    });
+    const holder = document.createElement("li");
+    holder.className = "notice-actions";
+    holder.append(dismiss);
+    items.push(holder);
+  }
+  list.replaceChildren(...items);
 }
 
 // --- URL -------------------------------------------------------------------------------------
@@ -217,6 +246,39 @@ function setBusy({ numbers, analysis }) {
   document.body.dataset.busy = String(numbers || analysis);
   byId("charts").classList.toggle("updating", analysis);
   byId("results").classList.toggle("analysis-pending", analysis);
+  // a calculation that takes a while can be cancelled (the worker is replaced: Python cannot be interrupted)
+  window.clearTimeout(page.cancelTimer);
+  if (numbers || analysis) {
+    page.cancelTimer = window.setTimeout(() => {
+      byId("calc-status").hidden = byId("boot").dataset.stage !== "ready"; // while booting, the boot bar says why
+    }, SHOW_CANCEL_AFTER_MS);
+  }
+  else byId("calc-status").hidden = true;
+}
+
+/** Why the numbers on screen are not for the inputs (stopped, cancelled, the calculator restarted); null clears it. */
+function showCalcProblem(problem) {
+  page.calcProblem = problem;
+  const box = byId("calc-problem");
+  box.textContent = problem ? problem.text() : "";
+  box.dataset.kind = problem ? problem.kind : "";
+  box.hidden = !problem;
+}
+
+/**
+ * A call the client stopped (code timeout / cancelled / restarted / crashed): say so where the
+ * numbers are, naming the input that made it slow; true when `error` was one of those.
+ */
+function showStoppedCall(error, scenario, lastGood, { stale = true } = {}) {
+  if (!error?.code) return false;
+  const text = error.code === "timeout"
+    ? () => [mt("timeout", { seconds: Number((error.budget_ms / 1000).toPrecision(2)) }),
+      slowInputs(scenario, lastGood, page.schema, defaultScenario(page.schema))].filter(Boolean).join(" ")
+    : error.code === "cancelled" ? () => mt("cancelled") : () => mt("crashed", { message: error.message });
+  showCalcProblem({ kind: error.code, text });
+  if (stale) setStale(page.lastPredict !== null);
+  byId("results-waiting").hidden = true;
+  return true;
 }
 
 /** Live update: after a short pause in editing, rewrite the address and calculate. */
@@ -234,11 +296,15 @@ function scheduleCalculation() {
 }
 
 function showCalculationError(error) {
-  page.refusal.render(error.details?.memory_budget ?? null, error.message);
+  const described = { ...error, message: describeError(error, page.schema) };
+  const budget = error.details?.memory_budget ?? null;
+  page.refusal.render(budget, described.message);
+  // the reason sits above the (stale) numbers; the refusal's bar carries it itself
+  if (!budget) showCalcProblem({ kind: "error", text: () => t("error_general", { message: describeError(error, page.schema) }) });
   byId("results-waiting").hidden = true; // Python answered: the reason is shown, not "waiting for Python"
-  const shownInline = page.form.showError(error);
+  const shownInline = page.form.showError(described);
   const formError = byId("form-error");
-  formError.textContent = t("error_general", { message: error.message });
+  formError.textContent = t("error_general", { message: described.message });
   formError.dataset.field = error.field || "";
   formError.classList.toggle("inline-shown", shownInline);
   setStale(page.lastPredict !== null);
@@ -246,6 +312,7 @@ function showCalculationError(error) {
 
 function clearCalculationError() {
   page.refusal.render(null);
+  showCalcProblem(null);
   page.form.clearErrors();
   byId("form-error").textContent = "";
   page.policyNote = null;
@@ -292,6 +359,11 @@ async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {
   // The fast path skips the advisor: its list comes with the analysis.
   const reply = await page.client.call("predict", { scenario, advice: false });
   if (requestNumber !== page.requestCounter) return; // a newer request is on its way
+  if (!reply.ok && showStoppedCall(reply.error, scenario, page.lastGoodScenario)) {
+    setBusy({ numbers: false, analysis: false });
+    markFirstResult();
+    return;
+  }
   clearCalculationError();
   if (!reply.ok) {
     showCalculationProblem(reply.error, scenario);
@@ -300,6 +372,7 @@ async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {
     return;
   }
   page.lastPredict = reply.result;
+  page.lastGoodScenario = scenario;
   byId("results-waiting").hidden = true;
   page.results.renderPredict(reply.result);
   byId("results-panel").dataset.resultScenario = JSON.stringify(scenario);
@@ -321,7 +394,9 @@ async function requestAnalysis(requestNumber, scenario) {
   const wanted = page.analysisWanted;
   page.analysisWanted = null;
   if (requestNumber === page.requestCounter) {
-    if (reply.ok) {
+    if (!reply.ok && showStoppedCall(reply.error, scenario, page.lastAnalysisScenario, { stale: false })) {
+      // the numbers stay (predict answered); the charts and advice are for earlier inputs
+    } else if (reply.ok) {
       page.lastAnalysis = reply.result;
       page.lastAnalysisScenario = scenario;
       page.results.renderAnalysis(reply.result);
@@ -506,6 +581,9 @@ function relabelPage() {
   page.verify.relabel();
   page.routing.relabel();
   renderPolicyNote();
+  showCalcProblem(page.calcProblem);
+  byId("calc-cancel").textContent = mt("calc_cancel");
+  byId("calc-status-text").textContent = mt("calc_running");
   drawCharts();
 }
 
@@ -592,6 +670,7 @@ function wireEvents() {
     });
   }
   page.form.configPaste?.button.addEventListener("click", fillFromHfConfig);
+  byId("calc-cancel").addEventListener("click", () => page.client.cancel());
   byId("verify-start").addEventListener("click", startVerification);
   byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
   byId("routing-start").addEventListener("click", compareRouting);
@@ -614,7 +693,10 @@ async function main() {
   page.client = new CalculatorClient(new URL("worker.js", window.location.href), {
     onProgress: showProgress,
     onBootError: showBootError,
+    onRestart: () => showProgress("restarting", 0.05),
   });
+  byId("calc-cancel").textContent = mt("calc_cancel");
+  byId("calc-status-text").textContent = mt("calc_running");
   const [schema, presets] = await Promise.all([fetchJson("schema.json"), fetchJson("presets.json")]);
   page.schema = schema;
   page.form = buildForm(byId("form-fields"), schema, presets);
@@ -645,7 +727,11 @@ async function main() {
   updateAddress(page.scenario, "commit");
   wireEvents();
   // For the console and the tests: the page's own calculator client and schema.
-  window.kvcacheCalc = Object.freeze({ call: (method, payload) => page.client.call(method, payload), schema });
+  window.kvcacheCalc = Object.freeze({
+    call: (method, payload, options) => page.client.call(method, payload, options),
+    setBudget: (method, ms) => { page.client.budgets[method] = ms; },
+    schema,
+  });
   document.body.dataset.formReady = "true";
   calculate(page.scenario);
 }

@@ -6,6 +6,9 @@
 //                   (details: Python's structured part of an error, e.g. {memory_budget}, or null)
 //   worker -> page  {type: "progress", stage, fraction}      stage: runtime|calculator|ready
 //   worker -> page  {type: "boot-error", error: {message, field: null}}
+//   worker -> page  {type: "started", id}     Python begins the call (the page's budget for it starts now)
+//   worker -> page  {type: "fatal", message}  the interpreter is unusable (stack or memory exhausted, an
+//                                             unreadable answer): the page replaces this worker
 // Every call waits for the boot; a failed boot answers every call with the boot error.
 // "load_trace" {file} | {url} is answered here, not by Python: it mounts a trace file for "replay"
 // and "fit" and posts {type: "trace-progress", ...} while Python reads it (js/trace-worker.js).
@@ -102,6 +105,13 @@ function failure(id, message, field = null, details = null) {
   return { id, ok: false, error: { message: String(message), field, details } };
 }
 
+/** The page replaces this worker; the call fails with code "crashed" (never garbage on screen). */
+function fatal(id, message) {
+  console.error("[worker] the Python runtime failed:", message);
+  self.postMessage({ type: "fatal", message: String(message).slice(0, 300) });
+  return failure(id, "the calculator failed: " + String(message).slice(0, 300));
+}
+
 async function answer({ id, method, payload }) {
   let handle;
   try {
@@ -114,17 +124,23 @@ async function answer({ id, method, payload }) {
   } catch (error) {
     return failure(id, error?.message || error);
   }
+  self.postMessage({ type: "started", id }); // nothing awaits from here to the answer: calls run one at a time
   let text;
   try {
     text = handle(String(method), JSON.stringify(payload ?? {}));
   } catch (error) {
-    return failure(id, error?.message || error);
+    // api.handle answers every Python exception itself: anything thrown here is the runtime's own
+    // failure (recursion or memory exhausted, a wasm trap), after which Pyodide cannot be trusted.
+    return fatal(id, error?.message || String(error));
   }
   let reply;
   try {
     reply = JSON.parse(text);
   } catch (error) {
-    return failure(id, "the calculator returned invalid JSON: " + error.message);
+    return fatal(id, "the calculator returned unreadable output");
+  }
+  if (!reply || typeof reply !== "object" || typeof reply.ok !== "boolean") {
+    return fatal(id, "the calculator returned an answer without ok");
   }
   if (reply && reply.ok === true) return { id, ok: true, result: reply.result };
   const error = (reply && reply.error) || {};
@@ -135,6 +151,7 @@ async function answer({ id, method, payload }) {
 async function answerLoadTrace({ id, payload }) {
   try {
     await booted;
+    self.postMessage({ type: "started", id });
     return { id, ok: true, result: await loadTrace(tracePyodide, payload, siteRoot) };
   } catch (error) {
     return failure(id, error?.message || (error?.errno !== undefined ? `file system error ${error.errno}` : error), "file");

@@ -85,10 +85,7 @@ export class TracePanel {
     this.result = null;
     this.charts = [];
     this.build();
-    client.worker.addEventListener("message", (event) => {
-      const message = event.data;
-      if (message && message.type === "trace-progress") this.showProgress(message);
-    });
+    client.on("trace-progress", (message) => this.showProgress(message));
     new MutationObserver(() => this.relabel()).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   }
 
