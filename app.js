@@ -4,7 +4,7 @@
 
 import { applyStaticStrings, chooseLanguage, language, setLanguage, t } from "./js/i18n.js";
 import { buildForm } from "./js/form.js";
-import { defaultScenario, encode, parse } from "./js/url.js";
+import { BASELINE_KEY, defaultScenario, encode, parse } from "./js/url.js";
 import { CalculatorClient } from "./js/worker-client.js";
 import { ResultsView, VerifyView } from "./js/results.js";
 import { BudgetView } from "./js/budget.js";
@@ -15,7 +15,7 @@ import { initTracePanel } from "./js/trace-panel.js";
 import { initDiagnosePanel } from "./js/diagnose.js";
 import { copyText } from "./js/clipboard.js";
 import { applyScenarioPatch } from "./js/traffic.js";
-import { describeError, rangeText, slowInputs } from "./js/errors.js";
+import { changesBetween, describeError, rangeText, slowInputs } from "./js/errors.js";
 import { mt } from "./js/messages-i18n.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
@@ -57,6 +57,7 @@ const page = {
   lastGoodScenario: null, // the last scenario `predict` answered in time (what a timeout is compared with)
   calcProblem: null, // {kind: "stopped"|"error", text}: why the numbers on screen are not for the inputs
   cancelTimer: 0,
+  baseline: null, // the pinned scenario every number is compared with: {scenario, key, predict, analysis}
   committedQuery: null,
   policyNote: null,
   simulation: null, // the run in progress: {scenario, key, run, stopped}
@@ -134,28 +135,30 @@ function renderNotices() {
     more.textContent = mt("notices_more", { count: page.notices.length - NOTICES_SHOWN });
     items.push(more);
   }
-  if (items.length) {
-    const dismiss = document.createElement("button");
+  list.replaceChildren(...items);
+  // Dismiss sits after the list (not in it): the list holds the notices only
+  let dismiss = byId("notices-dismiss");
+  if (!dismiss) {
+    dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "notices-dismiss";
     dismiss.id = "notices-dismiss";
-    dismiss.textContent = mt("notices_dismiss");
     dismiss.addEventListener("click", () => {
       page.notices = [];
       renderNotices();
     });
-    const holder = document.createElement("li");
-    holder.className = "notice-actions";
-    holder.append(dismiss);
-    items.push(holder);
+    list.after(dismiss);
   }
-  list.replaceChildren(...items);
+  dismiss.textContent = mt("notices_dismiss");
+  dismiss.hidden = items.length === 0;
 }
 
 // --- URL -------------------------------------------------------------------------------------
 
 function currentQuery(scenario) {
-  const query = encode(scenario, page.schema);
+  const own = encode(scenario, page.schema);
+  const base = page.baseline ? `${BASELINE_KEY}=${encodeURIComponent(encode(page.baseline.scenario, page.schema))}` : "";
+  const query = [own, base].filter(Boolean).join("&");
   const lang = new URLSearchParams(window.location.search).get("lang");
   const withLang = lang ? `${query}${query ? "&" : ""}lang=${encodeURIComponent(language())}` : query;
   return withLang ? `?${withLang}` : window.location.pathname;
@@ -190,6 +193,7 @@ function updateAddress(scenario, mode) {
 
 function showScenario(scenario) {
   page.scenario = scenario;
+  if (page.baseline) renderCompareBar();
   byId("scenario-json").textContent = JSON.stringify(scenario, null, 2);
   simulationScenarioChanged(scenario);
   routingScenarioChanged(scenario);
@@ -375,6 +379,7 @@ async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {
   page.lastGoodScenario = scenario;
   byId("results-waiting").hidden = true;
   page.results.renderPredict(reply.result);
+  showDeltas(reply.result, requestNumber);
   byId("results-panel").dataset.resultScenario = JSON.stringify(scenario);
   setStale(false);
   setBusy({ numbers: false, analysis: true });
@@ -414,6 +419,95 @@ async function requestAnalysis(requestNumber, scenario) {
   }
 }
 
+// --- compare with a pinned baseline -----------------------------------------------------------
+//
+// "Pin as baseline" keeps the scenario on screen with its results; every metric then shows its
+// change against it (Python's `compare`), the charts draw both, and the link carries both (base=).
+
+/** Python's deltas of `predict` against the baseline, drawn after each metric (dropped when outdated). */
+async function showDeltas(predict, requestNumber) {
+  const baseline = page.baseline;
+  if (!baseline?.predict) {
+    page.results.renderDeltas(null);
+    return;
+  }
+  const reply = await page.client.call("compare", { baseline: baseline.predict, current: predict });
+  if (requestNumber !== page.requestCounter && requestNumber !== null) return;
+  if (page.baseline !== baseline) return;
+  page.results.renderDeltas(reply.ok ? reply.result.deltas : null);
+}
+
+function renderCompareBar() {
+  const pinned = page.baseline;
+  byId("unpin-baseline").hidden = !pinned;
+  byId("pin-baseline").textContent = t(pinned ? "repin_baseline" : "pin_baseline");
+  const summary = byId("baseline-summary");
+  if (!pinned) {
+    summary.textContent = "";
+    delete byId("results-panel").dataset.baseline;
+    return;
+  }
+  byId("results-panel").dataset.baseline = pinned.predict ? "ready" : "loading";
+  const changes = page.scenario ? changesBetween(pinned.scenario, page.scenario, page.schema) : "";
+  summary.textContent = changes ? t("baseline_differs", { changes }) : t("baseline_same");
+}
+
+/**
+ * Pin `scenario` (the one on screen when its results are known) as the baseline; its predict and
+ * analysis are computed when not at hand (a link with base=).
+ */
+async function pinBaseline(scenario, known = {}) {
+  const baseline = { scenario, key: scenarioKey(scenario), predict: known.predict ?? null, analysis: known.analysis ?? null };
+  page.baseline = baseline;
+  renderCompareBar();
+  updateAddress(page.scenario, "replace");
+  if (!baseline.predict) {
+    const reply = await page.client.call("predict", { scenario, advice: false });
+    if (page.baseline !== baseline) return;
+    if (!reply.ok) {
+      page.baseline = null;
+      renderCompareBar();
+      showCalcProblem({ kind: "error", text: () => t("baseline_failed", { message: describeError(reply.error, page.schema) }) });
+      updateAddress(page.scenario, "replace");
+      return;
+    }
+    baseline.predict = reply.result;
+    renderCompareBar();
+  }
+  if (page.lastPredict) showDeltas(page.lastPredict, null);
+  if (!baseline.analysis) {
+    const reply = await page.client.call("analyze", { scenario });
+    if (page.baseline !== baseline || !reply.ok) return;
+    baseline.analysis = reply.result;
+  }
+  drawCharts();
+}
+
+function unpinBaseline() {
+  page.baseline = null;
+  page.results.renderDeltas(null);
+  renderCompareBar();
+  updateAddress(page.scenario, "replace");
+  drawCharts();
+}
+
+function pinCurrent() {
+  const scenario = page.scenario;
+  const known = {
+    predict: byId("results-panel").dataset.resultScenario === JSON.stringify(scenario) ? page.lastPredict : null,
+    analysis: page.lastAnalysisScenario && scenarioKey(page.lastAnalysisScenario) === scenarioKey(scenario) ? page.lastAnalysis : null,
+  };
+  pinBaseline(scenario, known);
+}
+
+/** A link's base= (the baseline's own query string): its scenario, and its notices named base.<key>. */
+function baselineFromQuery(search) {
+  const text = new URLSearchParams(search).get(BASELINE_KEY);
+  if (text === null) return { scenario: null, notices: [] };
+  const { scenario, notices } = parse(text.startsWith("?") ? text : `?${text}`, page.schema);
+  return { scenario, notices: notices.map((notice) => ({ ...notice, key: `${BASELINE_KEY}.${notice.key}` })) };
+}
+
 // --- verify by simulation --------------------------------------------------------------------
 //
 // simulate_start, then simulate_step until done: each step is one worker round trip, so the
@@ -433,7 +527,7 @@ function drawCharts() {
   if (!analysis) return;
   const tierCaption = byId("chart-tier-title");
   tierCaption.textContent = t("chart_tier", { tier: String(analysis.tier_curve.tier) });
-  page.charts.draw(analysis, { simulation: simulationOverlay() });
+  page.charts.draw(analysis, { simulation: simulationOverlay(), baseline: page.baseline?.analysis ?? null });
 }
 
 /** "Requests to simulate": an integer goes as a number, anything else as typed (Python names it). */
@@ -581,6 +675,7 @@ function relabelPage() {
   page.verify.relabel();
   page.routing.relabel();
   renderPolicyNote();
+  renderCompareBar();
   showCalcProblem(page.calcProblem);
   byId("calc-cancel").textContent = mt("calc_cancel");
   byId("calc-status-text").textContent = mt("calc_running");
@@ -647,9 +742,12 @@ function wireEvents() {
   });
   window.addEventListener("popstate", () => {
     const { scenario, notices } = parse(window.location.search, page.schema);
-    page.notices = notices;
+    const base = baselineFromQuery(window.location.search);
+    page.notices = [...notices, ...base.notices];
     renderNotices();
     loadScenarioIntoForm(scenario);
+    if (base.scenario) pinBaseline(base.scenario);
+    else if (page.baseline) unpinBaseline();
     updateAddress(page.scenario, "commit");
     calculate(page.scenario);
   });
@@ -659,7 +757,8 @@ function wireEvents() {
     () => copyText(JSON.stringify(page.scenario, null, 2), byId("copy-status")));
   const exported = () => {
     const scenario = page.lastAnalysisScenario ?? page.scenario;
-    return [scenario, page.lastAnalysis, { routing: routingFor(scenario) }];
+    const simulation = page.simulationResult?.key === scenarioKey(scenario) ? page.simulationResult.result : null;
+    return [scenario, page.lastAnalysis, { routing: routingFor(scenario), simulation }];
   };
   byId("download-json").addEventListener("click", () => exportJson(...exported()));
   byId("download-csv").addEventListener("click", () => exportCsv(...exported()));
@@ -671,6 +770,8 @@ function wireEvents() {
   }
   page.form.configPaste?.button.addEventListener("click", fillFromHfConfig);
   byId("calc-cancel").addEventListener("click", () => page.client.cancel());
+  byId("pin-baseline").addEventListener("click", pinCurrent);
+  byId("unpin-baseline").addEventListener("click", unpinBaseline);
   byId("verify-start").addEventListener("click", startVerification);
   byId("verify-cancel").addEventListener("click", () => stopVerification("cancelled"));
   byId("routing-start").addEventListener("click", compareRouting);
@@ -721,9 +822,12 @@ async function main() {
   initDiagnosePanel(byId("diagnose-panel"), { client: page.client, schema, getScenario: () => page.scenario,
     onApply: (change) => applyAdvice({ change }) });
   const { scenario, notices } = parse(window.location.search, schema);
-  page.notices = notices;
+  const base = baselineFromQuery(window.location.search);
+  page.notices = [...notices, ...base.notices];
   renderNotices();
   loadScenarioIntoForm(scenario);
+  renderCompareBar();
+  if (base.scenario) pinBaseline(base.scenario);
   updateAddress(page.scenario, "commit");
   wireEvents();
   // For the console and the tests: the page's own calculator client and schema.

@@ -16,8 +16,15 @@ function fieldsByPath(schema) {
 const ROWS = [
   { prefix: "tiers.", fields: (schema) => schema?.tiers?.fields, path: "tiers", row: "row_tier" },
   { prefix: "workload.prefixes.", fields: (schema) => schema?.traffic?.group_fields, path: "prefixes", row: "row_group" },
-  { prefix: "workload.classes.", fields: (schema) => schema?.traffic?.class_fields, path: "classes", row: "row_class" },
+  { prefix: "workload.classes.", fields: (schema) => [...(schema?.traffic?.class_fields || []), ...(schema?.traffic?.laws || [])],
+    path: "classes", row: "row_class" },
 ];
+
+/** A law's parameter ("sigma" of think_time_s) by its label. */
+function parameterLabel(schema, key) {
+  const parameter = (schema?.traffic?.parameters || []).find((candidate) => candidate.path === `law.${key}`);
+  return parameter ? fieldText(parameter, "label") : key;
+}
 
 /** {field, label} of a schema field or of a row's field ("Tier 1 · Capacity"); null when unknown. */
 function resolveField(schema, path) {
@@ -29,7 +36,8 @@ function resolveField(schema, path) {
     if (!/^\d+$/.test(index) || !key) return null;
     const field = (rows.fields(schema) || []).find((candidate) => candidate.path === `${rows.path}.${key}`);
     const name = field ? fieldText(field, "label") : key;
-    const label = mt("row_field", { row: mt(rows.row, { number: Number(index) + 1 }), field: [name, ...rest].join(" · ") });
+    const parts = [name, ...rest.map((part) => parameterLabel(schema, part))];
+    const label = mt("row_field", { row: mt(rows.row, { number: Number(index) + 1 }), field: parts.join(" · ") });
     return { field: field && !rest.length ? field : null, label, path };
   }
   return null;
@@ -93,6 +101,17 @@ const shown = (value) => (value === undefined || value === null || value === ""
 function withRange(schema, path, text) {
   const range = rangeText(fieldsByPath(schema).get(path));
   return range ? `${text} (${mt("allowed_range", { range })})` : text;
+}
+
+/** The fields two scenarios set differently, as "<label> <before> → <after>" (at most `limit`, then "…"). */
+export function changesBetween(before, after, schema, limit = MAX_LISTED_CHANGES) {
+  const was = flatten(before);
+  const now = flatten(after);
+  const paths = [...new Set([...now.keys(), ...was.keys()])]
+    .filter((path) => JSON.stringify(now.get(path)) !== JSON.stringify(was.get(path)));
+  const listed = paths.slice(0, limit)
+    .map((path) => mt("change", { label: fieldLabel(schema, path), from: shown(was.get(path)), to: shown(now.get(path)) }));
+  return listed.join("; ") + (paths.length > limit ? "; …" : "");
 }
 
 /**

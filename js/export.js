@@ -13,10 +13,14 @@ function download(filename, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** `extra.routing`: the routing comparison of the same scenario, when one was run. */
+/**
+ * `extra.routing`: the routing comparison of the same scenario, when one was run; `extra.simulation`:
+ * the "Verify by simulation" result of the same scenario, when one finished.
+ */
 export function exportJson(scenario, analysis, extra = {}) {
   const body = { scenario, result: analysis };
   if (extra.routing) body.routing_comparison = extra.routing;
+  if (extra.simulation) body.simulation = extra.simulation;
   const text = JSON.stringify(body, null, 2);
   download("kvcache-scenario.json", new Blob([text], { type: "application/json" }));
 }
@@ -28,10 +32,20 @@ function csvCell(value) {
 
 const isScalar = (value) => value === null || typeof value !== "object";
 
+/** One row per scalar of `value`, keys joined with "." (lists by index). */
+function appendScalars(rows, kind, prefix, value) {
+  if (value === undefined) return;
+  if (isScalar(value)) {
+    if (prefix) rows.push([kind, prefix, value]);
+    return;
+  }
+  for (const [key, inner] of Object.entries(value)) appendScalars(rows, kind, prefix ? `${prefix}.${key}` : key, inner);
+}
+
 /**
  * Rows "kind,key,value": every scenario field (tiers as tiers.<i>.<key>), every scalar of the
- * prediction, each tier's figures, each traffic class's figures (with classes), the advice and the
- * routing comparison (when run).
+ * prediction, each tier's figures, each traffic class's figures (with classes), the advice, the
+ * routing comparison and the simulation (when run: every scalar, nested ones as a.b, e.g. token_hit_rate_ci.low).
  */
 export function csvText(scenario, analysis, extra = {}) {
   const rows = [["kind", "key", "value"]];
@@ -78,6 +92,7 @@ export function csvText(scenario, analysis, extra = {}) {
       if (key !== "routing") rows.push(["routing", `${row.routing}.${key}`, value]);
     }
   }
+  appendScalars(rows, "simulation", "", extra.simulation);
   return rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 

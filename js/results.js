@@ -4,7 +4,7 @@
 
 import { el, tableHead } from "./dom.js";
 import { t } from "./i18n.js";
-import { formatMetric, integer, percent, rawValue, MISSING } from "./format.js";
+import { formatMetric, integer, percent, percentagePoints, rawValue, MISSING } from "./format.js";
 import { renderClassTable } from "./class-table.js";
 import { DeployView, adviceCommand } from "./deploy.js";
 import { BudgetView } from "./budget.js";
@@ -78,6 +78,8 @@ export class ResultsView {
     this.labels = []; // [node, i18n key]
     this.lastPredict = null;
     this.lastAdvice = null;
+    this.lastDeltas = null;
+    this.deltaNodes = new Map(); // metric key -> the "vs baseline" element after its value
     this.build();
   }
 
@@ -255,8 +257,38 @@ export class ResultsView {
     this.renderRunningLine();
     if (this.lastPredict) this.renderPredict(this.lastPredict);
     if (this.lastAdvice) this.renderAdvice(this.lastAdvice, this.lastDeploy);
+    if (this.lastDeltas) this.renderDeltas(this.lastDeltas);
     this.deployView.relabel();
     this.budgetView.relabel();
+  }
+
+  /**
+   * Each metric's change against the pinned baseline (Python's `compare` deltas), after its value:
+   * rates in percentage points, other figures as a relative change; null removes them.
+   */
+  renderDeltas(deltas) {
+    this.lastDeltas = deltas;
+    for (const [key, { node, format }] of this.values) {
+      const delta = deltas ? deltas[key] : undefined;
+      let badge = this.deltaNodes.get(key);
+      if (!delta) {
+        if (badge) badge.hidden = true;
+        continue;
+      }
+      if (!badge) {
+        badge = el("span", "metric-delta");
+        badge.dataset.deltaMetric = key;
+        node.after(badge);
+        this.deltaNodes.set(key, badge);
+      }
+      badge.hidden = false;
+      badge.dataset.change = rawValue(delta.change);
+      badge.dataset.direction = delta.change > 0 ? "up" : delta.change < 0 ? "down" : "same";
+      const shown = format === "percent" ? percentagePoints(delta.change, { signed: true })
+        : delta.relative === null ? formatMetric(format, delta.change)
+          : `${delta.relative > 0 ? "+" : ""}${percent(delta.relative)}`;
+      badge.textContent = t("delta_vs_baseline", { change: shown, baseline: formatMetric(format, delta.baseline) });
+    }
   }
 
   /** The numbers of one `predict` result (also the `predict` part of an `analyze` result). */

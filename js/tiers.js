@@ -97,8 +97,9 @@ export function buildTiersEditor(tierSchema) {
     const rowError = element("p", { className: "field-error tier-row-error", role: "alert", dataset: { path: base } });
     const rowRoot = element("div", { className: "tier-row", dataset: { index: String(index) } },
       [nameBox.box, capacityBox.box, readBox.box, remove, rowError]);
-    const row = { root: rowRoot, index, name, capacity, unit, read, remove, rowError,
+    const row = { root: rowRoot, index, name, capacity, unit, read, remove, rowError, fresh: Boolean(values.fresh),
       boxes: { name: nameBox, capacity: capacityBox, read: readBox } };
+    rowRoot.addEventListener("input", () => { row.fresh = false; });
     name.addEventListener("input", () => labelRow(row));
     unit.addEventListener("change", () => {
       // The capacity input is named after the key it fills, so errors and the scenario agree.
@@ -138,7 +139,8 @@ export function buildTiersEditor(tierSchema) {
   }
 
   function currentValues() {
-    return rows.map((row) => ({ name: row.name.value, capacity: row.capacity.value, unit: row.unit.value, read: row.read.value }));
+    return rows.map((row) => ({ name: row.name.value, capacity: row.capacity.value, unit: row.unit.value, read: row.read.value,
+      fresh: row.fresh }));
   }
 
   /** Rebuild the rows from values (after add, remove or write) and announce the change. */
@@ -153,7 +155,7 @@ export function buildTiersEditor(tierSchema) {
     if (rows.length >= max) return;
     const used = new Set(rows.map((row) => row.name.value.trim()));
     const name = SUGGESTED_NAMES.find((candidate) => !used.has(candidate) && candidate in readDefaults) ?? "";
-    render([...currentValues(), { name, capacity: "", unit: "capacity_gb", read: "" }]);
+    render([...currentValues(), { name, capacity: "", unit: "capacity_gb", read: "", fresh: true }]);
     const added = rows[rows.length - 1];
     (name ? added.capacity : added.name).focus();
   });
@@ -177,7 +179,11 @@ export function buildTiersEditor(tierSchema) {
 
   /** {tiers, policy}: one object per row (values as typed go to Python, which names what is wrong). */
   function read() {
-    const tiers = rows.map((row) => {
+    // A row just added and not yet typed in is not a tier yet (no error before any typing): trailing
+    // ones are left out, so the indices of the rows before them still match the scenario's.
+    let counted = rows.length;
+    while (counted > 0 && rows[counted - 1].fresh && rows[counted - 1].capacity.value.trim() === "") counted--;
+    const tiers = rows.slice(0, counted).map((row) => {
       const tier = {};
       const name = row.name.value.trim();
       if (name !== "") tier.name = name;

@@ -11,8 +11,10 @@
 
 import { PER_CLASS_FIELDS, checkClasses, checkPrefixes, classesGiveRates, classesWorkload, trafficShape } from "./traffic.js";
 
+/** The parameter carrying a pinned baseline: its own scenario's query string, URL-encoded once more. */
+export const BASELINE_KEY = "base";
 /** Parameters the page handles itself; the codec skips them silently. */
-export const RESERVED_KEYS = ["lang"];
+export const RESERVED_KEYS = ["lang", BASELINE_KEY];
 /** The value standing for "no preset" (model.preset absent from the scenario). */
 export const NO_PRESET = "custom";
 const PRESET_PATHS = new Set(["model.preset"]);

@@ -129,3 +129,22 @@ def test_model_vs_replay_gives_the_gap_at_each_capacity():
     assert out["worst_gap_points"] == max(abs(r["gap_points"]) for r in out["points"])
     with pytest.raises(ValueError, match="points.0"):
         api.model_vs_replay(scenario, [{"capacity_tokens": "x"}])
+
+
+def test_compare_gives_the_change_of_every_number_both_results_carry():
+    base = json.loads(api.handle("predict", json.dumps({"scenario": {}, "advice": False})))["result"]
+    bigger = json.loads(api.handle("predict", json.dumps(
+        {"scenario": {"cache": {"capacity_tokens": 2_000_000}}, "advice": False})))["result"]
+    reply = json.loads(api.handle("compare", json.dumps({"baseline": base, "current": bigger})))
+    assert reply["ok"], reply
+    deltas = reply["result"]["deltas"]
+    hit = deltas["token_hit_rate"]
+    assert hit["baseline"] == base["token_hit_rate"] and hit["current"] == bigger["token_hit_rate"]
+    assert hit["change"] == bigger["token_hit_rate"] - base["token_hit_rate"] > 0
+    assert hit["relative"] == pytest.approx(hit["change"] / base["token_hit_rate"])
+    assert "cache_capacity_tokens" in deltas and "warnings" not in deltas
+    assert all(isinstance(v["change"], float) for v in deltas.values())
+    same = json.loads(api.handle("compare", json.dumps({"baseline": base, "current": base})))["result"]["deltas"]
+    assert all(v["change"] == 0 for v in same.values())
+    bad = json.loads(api.handle("compare", json.dumps({"baseline": base, "current": [1]})))
+    assert bad["ok"] is False and "baseline, current" in bad["error"]["message"]

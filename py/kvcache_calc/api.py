@@ -9,6 +9,7 @@ import statistics
 from typing import Any, Callable
 
 from .advise import advice, apply_patch
+from .compare import compare_results
 from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
 from .presets import gpu_ids, load_presets, model_ids
@@ -238,6 +239,7 @@ METHODS: dict[str, Callable[[dict], Any]] = {
                                                  p.get("requests")),
     "tier_curve": lambda p: tier_curve(parse_scenario(_payload_scenario(p))),
     "analyze": lambda p: analyze(_payload_scenario(p)),
+    "compare": lambda p: compare_results(p.get("baseline"), p.get("current")),
     "sweep": lambda p: sweep(parse_scenario(_payload_scenario(p)), p.get("path", ""), p.get("values")),
     "tornado": lambda p: tornado(parse_scenario(_payload_scenario(p)), float(p.get("swing", 0.2))),
     "memory_curve": lambda p: memory_curve(parse_scenario(_payload_scenario(p))),

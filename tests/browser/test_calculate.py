@@ -166,8 +166,8 @@ def test_invalid_input_names_field_and_marks_stale(booted, page):
         page.fill("input[name='workload.arrival_rate']", bad)
         booted.wait_idle()
         message = page.text_content(".field[data-path='workload.arrival_rate'] .field-error")
-        assert "workload.arrival_rate" in message
-        assert "> 0" in message
+        assert "Conversation arrival rate" in message and "workload.arrival_rate" not in message  # the label
+        assert "above 0 and at most 1,000,000" in message  # the range in words
         assert page.get_attribute("input[name='workload.arrival_rate']", "aria-invalid") == "true"
         assert "stale" in page.get_attribute("#results-panel", "class")
         assert page.is_visible("#stale-note")
@@ -187,7 +187,7 @@ def test_cross_field_error_highlights_the_named_input(booted, page):
     page.fill("input[name='hardware.num_gpus']", "3")
     page.fill("input[name='hardware.tensor_parallel']", "2")
     booted.wait_idle()
-    assert "hardware.tensor_parallel" in page.text_content("#form-error")
+    assert "Tensor parallel" in page.text_content("#form-error")  # the field's label, not its path
     page.fill("input[name='hardware.tensor_parallel']", "")
     page.fill("input[name='hardware.num_gpus']", "1")
     booted.wait_idle()

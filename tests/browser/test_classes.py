@@ -179,15 +179,16 @@ def test_bad_class_values_name_the_field(at_link):
     page = at_link.page
     good = at_link.metric_values()
     good_classes = class_values(page)
+    # the messages name a field by its label in its row, not by its path
     cases = [
         ("input[name='workload.classes.0.think_time_s.sigma']", "0", "workload.classes.0.think_time_s",
-         "workload.classes.0.think_time_s.sigma"),
+         "Class 1 · Think time · Sigma"),
         ("input[name='workload.classes.0.think_time_s.sigma']", "abc", "workload.classes.0.think_time_s",
-         "workload.classes.0.think_time_s.sigma"),
-        ("input[name='workload.classes.1.share']", "-2", "workload.classes.1.share", "workload.classes.1.share"),
-        ("input[name='workload.prefixes.1.tokens']", "1.5", "workload.prefixes.1.tokens", "workload.prefixes.1.tokens"),
-        ("input[name='workload.classes.1.name']", "Bad Name", "workload.classes.1.name", "workload.classes.1.name"),
-        ("input[name='workload.classes.1.turns.value']", "0", "workload.classes.1.turns", "workload.classes.1.turns"),
+         "Class 1 · Think time · Sigma"),
+        ("input[name='workload.classes.1.share']", "-2", "workload.classes.1.share", "Class 2 · Share"),
+        ("input[name='workload.prefixes.1.tokens']", "1.5", "workload.prefixes.1.tokens", "Prefix group 2 · Tokens"),
+        ("input[name='workload.classes.1.name']", "Bad Name", "workload.classes.1.name", "Class 2 · Class"),
+        ("input[name='workload.classes.1.turns.value']", "0", "workload.classes.1.turns", "Class 2 · Turns per conversation"),
     ]
     for selector, bad, box, field in cases:
         before = page.input_value(selector)
@@ -209,7 +210,7 @@ def test_bad_class_values_name_the_field(at_link):
     page.select_option("select[name='workload.classes.1.think_time_s.dist']", "lognormal")
     at_link.wait_idle()
     assert page.get_attribute("input[name='workload.classes.1.think_time_s.median']", "placeholder") == "required"
-    assert "workload.classes.1.think_time_s.median" in page.text_content("#form-error")
+    assert "Class 2 · Think time · Median" in page.text_content("#form-error")
     assert page.get_attribute("input[name='workload.classes.1.think_time_s.median']", "aria-invalid") == "true"
     at_link.assert_clean()
 
@@ -269,7 +270,7 @@ def test_malformed_classes_link_gives_a_notice_and_the_page_calculates(at_link):
     census = page.evaluate("document.querySelectorAll('script, img, svg, iframe').length")
     at_link.load_query(cases["hostile_name"])
     assert page.input_value("input[name='workload.classes.0.name']") == hostile[0]["name"]
-    assert "workload.classes.0.name" in page.text_content(".field[data-path='workload.classes.0.name'] .field-error")
+    assert "Class 1 · Class" in page.text_content(".field[data-path='workload.classes.0.name'] .field-error")
     assert page.evaluate("document.querySelectorAll('script, img, svg, iframe').length") == census
     at_link.load_query(cases["with_v1_fields"])
     assert "with classes it is set per class" in page.text_content("#notices")

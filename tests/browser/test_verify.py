@@ -3,6 +3,8 @@ a scenario change during a run, and fifo (no formula, simulation only)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -100,6 +102,16 @@ def test_verify_shows_progress_result_and_chart_point(booted, page):
     assert [p["x"] for p in bar] == [current["x"]] * 2
     assert bar[1]["y"] - bar[0]["y"] == pytest.approx(2 * sim["sim_token_hit_rate_ci"], abs=1e-12)
     assert "simulated-request" in by_role
+
+    # the exports carry the simulation of the scenario they export
+    with page.expect_download() as info:
+        page.click("#download-json")
+    exported = json.loads(open(info.value.path(), encoding="utf-8").read())
+    assert exported["simulation"]["token_hit_rate"] == sim["sim_token_hit_rate"]
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    assert ["simulation", "token_hit_rate", repr(sim["sim_token_hit_rate"])] in rows
 
     page.click("#language-switch")
     assert "仿真完成" in page.text_content("#verify-status")
