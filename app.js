@@ -15,6 +15,7 @@ import { initTracePanel } from "./js/trace-panel.js";
 import { initDiagnosePanel } from "./js/diagnose.js";
 import { copyText } from "./js/clipboard.js";
 import { applyScenarioPatch } from "./js/traffic.js";
+import { initExplanations } from "./js/explain.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
@@ -638,6 +639,7 @@ async function main() {
     onUseScenario: (fitted) => applyAdvice({ change: fitted }) });
   initDiagnosePanel(byId("diagnose-panel"), { client: page.client, schema, getScenario: () => page.scenario,
     onApply: (change) => applyAdvice({ change }) });
+  initExplanations(document.body);
   const { scenario, notices } = parse(window.location.search, schema);
   page.notices = notices;
   renderNotices();
