@@ -17,6 +17,7 @@ import { copyText } from "./js/clipboard.js";
 import { applyScenarioPatch } from "./js/traffic.js";
 import { changesBetween, describeError, rangeText, slowInputs } from "./js/errors.js";
 import { mt } from "./js/messages-i18n.js";
+import { initExplanations } from "./js/explain.js";
 
 const LIVE_UPDATE_DELAY_MS = 150;
 /** Pause after the numbers update before the (slow) full analysis starts. */
@@ -821,6 +822,7 @@ async function main() {
     onUseScenario: (fitted) => applyAdvice({ change: fitted }) });
   initDiagnosePanel(byId("diagnose-panel"), { client: page.client, schema, getScenario: () => page.scenario,
     onApply: (change) => applyAdvice({ change }) });
+  initExplanations(document.body);
   const { scenario, notices } = parse(window.location.search, schema);
   const base = baselineFromQuery(window.location.search);
   page.notices = [...notices, ...base.notices];

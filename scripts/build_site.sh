@@ -19,6 +19,10 @@ if ! "$PYTHON" -c "import setuptools.command.bdist_wheel" 2>/dev/null \
   echo "build_site: building the wheel needs 'wheel' (or setuptools>=70.1); installing wheel" >&2
   "$PYTHON" -m pip install --quiet "wheel==0.45.1"
 fi
+if ! "$PYTHON" -c "import markdown, sys; sys.exit(markdown.__version__ != '3.11')" 2>/dev/null; then
+  echo "build_site: rendering the docs needs 'markdown==3.11'; installing it" >&2
+  "$PYTHON" -m pip install --quiet "markdown==3.11"
+fi
 
 rm -rf "$SITE"
 mkdir -p "$SITE/js" "$SITE/pyodide" "$SITE/wheels" "$SITE/vendor"
@@ -37,6 +41,9 @@ if ! compgen -G "$TRACES_SRC/*.jsonl" > /dev/null; then
 fi
 mkdir -p "$SITE/traces"
 cp "$TRACES_SRC"/*.jsonl "$TRACES_SRC/README.md" "$TRACES_SRC/LICENSE-Apache-2.0" "$SITE/traces/"
+
+# 1c. The docs (docs/*.md) as pages of the site, with their images and an index.
+"$PYTHON" scripts/render_docs.py "$SITE/docs"
 
 # 2. The schema, so the page can build its form and parse the URL before Pyodide boots.
 PYTHONPATH=py "$PYTHON" -m kvcache_calc schema --json > "$SITE/schema.json"
