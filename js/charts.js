@@ -311,11 +311,13 @@ function exportConfig(config, title) {
       maintainAspectRatio: false,
       animation: false,
       devicePixelRatio: EXPORT_SCALE,
-      layout: { padding: { left: 12, right: 12, bottom: 12, top: 12 + (options.layout?.padding?.top ?? 0) } },
+      layout: { padding: 12 },
       plugins: {
         ...options.plugins,
         legend: { ...options.plugins.legend, display: true },
-        title: { display: true, text: title, color: "#000000", font: { size: 16, weight: "bold" }, padding: { bottom: 10 } },
+        // the room kept above the plot for the markers' labels goes below the title
+        title: { display: true, text: title, color: "#000000", font: { size: 16, weight: "bold" },
+          padding: { top: 0, bottom: 10 + (options.layout?.padding?.top ?? 0) } },
       },
     },
   };
