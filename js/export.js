@@ -1,6 +1,8 @@
 // Exports: scenario + results as JSON or CSV, each chart as PNG. Files are made in the page
 // (Blob / canvas), nothing is uploaded.
 
+import { chartImage } from "./charts.js";
+
 function download(filename, blob) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
@@ -100,8 +102,14 @@ export function exportCsv(scenario, analysis, extra = {}) {
   download("kvcache-results.csv", new Blob([csvText(scenario, analysis, extra)], { type: "text/csv" }));
 }
 
+/**
+ * A chart as a PNG file: a chart the ChartPanel drew is drawn again with its title, axis titles,
+ * legend and markers on white and named after what it shows; any other canvas is saved as it is.
+ */
 export function exportPng(name, canvas) {
-  canvas.toBlob((blob) => {
-    if (blob) download(`kvcache-${name.replace(/[^a-z0-9_.-]+/gi, "-")}.png`, blob);
+  const image = chartImage(canvas);
+  const stem = image ? image.stem : name;
+  (image ? image.canvas : canvas).toBlob((blob) => {
+    if (blob) download(`kvcache-${stem.replace(/[^a-z0-9_.-]+/gi, "-")}.png`, blob);
   }, "image/png");
 }
