@@ -406,8 +406,7 @@ async function requestAnalysis(requestNumber, scenario) {
       page.lastAnalysis = reply.result;
       page.lastAnalysisScenario = scenario;
       page.results.renderAnalysis(reply.result);
-      drawCharts();
-      page.routing.showAnalysis(reply.result.routing);
+      drawCharts(); // the routing table and chart too
       if (!page.firstAnalysisShown) performance.mark("kvcache:first-analysis");
       page.firstAnalysisShown = true;
     } else {
@@ -529,6 +528,7 @@ function drawCharts() {
   const tierCaption = byId("chart-tier-title");
   tierCaption.textContent = t("chart_tier", { tier: String(analysis.tier_curve.tier) });
   page.charts.draw(analysis, { simulation: simulationOverlay(), baseline: page.baseline?.analysis ?? null });
+  if (analysis.routing) page.routing.showAnalysis(analysis.routing);
 }
 
 /** "Requests to simulate": an integer goes as a number, anything else as typed (Python names it). */
@@ -815,7 +815,7 @@ async function main() {
     onPng: exportPng,
   });
   page.routing = new RoutingView(byId("routing-compare"), {
-    onDraw: (result) => page.charts.drawRouting(result),
+    onDraw: (result) => page.charts.drawRouting(result, page.baseline?.analysis?.routing ?? null),
     onClear: () => page.charts.dropChart("routing"),
   });
   initTracePanel(byId("trace-panel"), { client: page.client, schema, getScenario: () => page.scenario,

@@ -73,3 +73,21 @@ def test_a_broken_baseline_in_a_link_is_a_notice(watch):
     notices = watch.page.locator("#notices li").all_text_contents()
     assert any("base.rate" in text for text in notices), notices
     watch.assert_clean()
+
+
+def test_the_charts_draw_the_baseline_too(watch):
+    page = watch.page
+    watch.load_query("")
+    page.click("#pin-baseline")
+    page.wait_for_selector("#results-panel[data-baseline='ready']", state="attached")
+    page.fill("input[name='workload.think_time_s']", "20")
+    watch.wait_idle()
+    labels = page.evaluate("""() => window.Chart.getChart(document.querySelector('canvas[data-chart="memory"]'))
+        .data.datasets.map((d) => d.label)""")
+    assert any(label.startswith("Baseline") for label in labels), labels
+    page.click("#unpin-baseline")
+    watch.wait_idle()
+    labels = page.evaluate("""() => window.Chart.getChart(document.querySelector('canvas[data-chart="memory"]'))
+        .data.datasets.map((d) => d.label)""")
+    assert not any(label.startswith("Baseline") for label in labels), labels
+    watch.assert_clean()
