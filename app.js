@@ -352,6 +352,7 @@ function showCalculationProblem(error, scenario) {
 }
 
 function markFirstResult() {
+  byId("results-waiting").hidden = true; // Python answered: numbers, or the reason there are none, are shown
   if (document.body.dataset.ready !== "true") performance.mark("kvcache:first-result");
   document.body.dataset.ready = "true";
 }
@@ -787,6 +788,14 @@ function applyAdvice(item) {
   loadScenarioIntoForm(scenario);
   updateAddress(page.scenario, "push");
   calculate(page.scenario);
+  bringHeadlineIntoView();
+}
+
+/** After Apply (clicked far down the page) the new numbers are where the eye goes: the headline. */
+function bringHeadlineIntoView() {
+  const headline = byId("results-panel");
+  const top = headline.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight * 0.5) headline.scrollIntoView({ block: "start" });
 }
 
 async function main() {

@@ -206,6 +206,9 @@ def test_apply_advice_patches_scenario(booted, page):
     history_before = page.evaluate("history.length")
     page.click(".advice-item .apply")
     booted.wait_idle()
+    # the new numbers are in view: the results' top is on screen after Apply
+    top = page.eval_on_selector("#results-panel", "(n) => n.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"] / 2
     scenario = booted.scenario()
     for key, patch in first["change"].items():
         if isinstance(patch, dict):
@@ -245,6 +248,13 @@ def test_a_hugging_face_config_becomes_the_model(booted, page):
     problems = page.eval_on_selector_all(".hf-config-problems li", "(items) => items.map((i) => i.textContent)")
     assert "num_key_value_heads: 0 is not a positive integer" in problems
     assert any(p.startswith('hidden_size: "wide"') for p in problems)
+    # nothing usable: the status says so and the list names each bad or missing value
+    page.fill(".hf-config-text", json.dumps({"num_key_value_heads": 0, "hidden_size": "wide"}))
+    page.click(".hf-config-fill")
+    page.wait_for_selector(".hf-config-status:has-text('No model field')")
+    problems = page.eval_on_selector_all(".hf-config-problems li", "(items) => items.map((i) => i.textContent)")
+    assert "num_key_value_heads: 0 is not a positive integer" in problems
+    assert any(p.startswith("num_hidden_layers: absent") for p in problems)
     page.fill(".hf-config-text", "{not json")
     page.click(".hf-config-fill")
     page.wait_for_selector(".hf-config-status:has-text('JSON')")
