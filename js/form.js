@@ -403,6 +403,8 @@ export function buildForm(container, schema, presets) {
     const row = error && error.field ? rows.get(error.field) : undefined;
     if (!row) return false;
     markInvalid(row.input, row.error, error.message);
+    // a field folded away would hide its own error
+    for (let fold = row.input.closest("details"); fold; fold = fold.parentElement.closest("details")) fold.open = true;
     return true;
   }
 
