@@ -384,6 +384,7 @@ export function buildForm(container, schema, presets) {
       const value = scenario?.[section]?.[key];
       if (row.field.kind === "enum") row.input.value = value === undefined || value === null ? "" : String(value);
     }
+    openFilledFolds(scenario); // again, now that the selects (filled by refresh) hold their values
     showWorkloadMode();
   }
 

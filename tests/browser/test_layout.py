@@ -110,6 +110,19 @@ def test_a_custom_model_or_a_set_field_opens_its_fold(watch, page):
     watch.load_query("")
 
 
+def test_a_link_with_set_fields_opens_their_folds_on_arrival(module_context, site_url):
+    # the form is built before Python boots: no need to wait for it
+    arriving = module_context.new_page()
+    try:
+        arriving.goto(site_url + "?engine=sglang&kvdtype=fp8")
+        arriving.wait_for_selector("body[data-form-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
+        assert arriving.eval_on_selector("details.fold-model-details", "(d) => d.open")
+        assert arriving.eval_on_selector("details.fold-hardware-details", "(d) => d.open")
+        assert arriving.input_value("select[name='deploy.engine']") == "sglang"
+    finally:
+        arriving.close()
+
+
 def test_a_phone_shows_the_headline_between_the_essentials_and_the_traffic(watch, page):
     headline = page.eval_on_selector("#results .headline", TOP)
     gpus = page.eval_on_selector("input[name='hardware.num_gpus']", TOP)
