@@ -10,12 +10,22 @@ import { buildClassesEditor } from "./classes.js";
 import { PER_CLASS_FIELDS, classesWorkload } from "./traffic.js";
 
 /**
- * Order of the form's sections (the schema's own order puts cache before traffic); "tiers" is
- * the offload-tier list editor (js/tiers.js), built from schema.tiers.
+ * Order of the form's sections, as a person fills them in: the two choices (model, GPUs), then the
+ * traffic, the cache and its tiers, and the planning figures last; "tiers" is the offload-tier list
+ * editor (js/tiers.js), built from schema.tiers.
  */
 const SECTION_ORDER = ["model", "hardware", "workload", "cache", "tiers", "cluster", "latency"];
 /**
- * Groups inside a section, by path, in order; fields not listed fall in the section's first group.
+ * The essential choices of a section (shown first, unfolded); the rest of a section listed here is
+ * folded under them in one <details> ("section fold"), closed until the model is custom or one of its
+ * fields is set.
+ */
+const ESSENTIALS = {
+  model: ["model.preset"],
+  hardware: ["hardware.gpu", "hardware.num_gpus"],
+};
+/**
+ * Groups inside a section's fold, by path, in order; fields not listed fall in the section's first group.
  * A folded group is a <details> closed until one of its fields holds a value (typed or from the preset).
  */
 const GROUPS = {
@@ -38,6 +48,7 @@ const GROUPS = {
     { id: "engine", paths: ["deploy.engine", "deploy.engine_version", "hardware.gpu_memory_utilization", "hardware.mem_fraction_static",
       "hardware.max_num_batched_tokens", "hardware.max_num_seqs", "hardware.max_model_len", "hardware.cuda_graphs",
       "hardware.activation_reserve_gib"] },
+    { id: "command_line", paths: ["deploy.flashinfer", "deploy.model_id"] },
   ],
 };
 /** Settings only one engine reads: shown for that engine, or whenever they hold a value. */
@@ -119,27 +130,41 @@ export function buildForm(container, schema, presets) {
   const sectionTitles = new Map();
   const groupTitles = new Map();
   const folds = new Map(); // group id -> {fold: <details>, paths}
+  const sectionFolds = new Map(); // section -> {fold: <details>, paths}
   let configBox = null;
+  // The essentials come first (on a phone the results headline is drawn right after them), then the rest.
+  const essentials = element("div", { className: "form-essentials" });
+  const rest = element("div", { className: "form-rest" });
+  container.append(essentials, rest);
 
   for (const section of sections) {
     if (section === "tiers") {
-      container.append(tiersEditor.root);
+      rest.append(tiersEditor.root);
       continue;
     }
+    const sectionFields = fields.filter((f) => sectionOf(f.path) === section);
+    if (!sectionFields.length) continue;
     const legend = element("legend");
     sectionTitles.set(section, legend);
     const fieldset = element("fieldset", { className: `section section-${section}`, dataset: { section } }, [legend]);
-    const sectionFields = fields.filter((f) => sectionOf(f.path) === section);
     if (GROUPS[section]) {
-      const presetField = sectionFields.find((f) => f.path === "model.preset");
-      if (presetField) fieldset.append(makeRow(presetField));
+      const chosen = (ESSENTIALS[section] ?? []).map((path) => sectionFields.find((f) => f.path === path)).filter(Boolean);
+      if (chosen.length) {
+        fieldset.append(element("div", { className: "field-group essential-fields" }, chosen.map(makeRow)));
+      }
       if (section === "model") {
         configBox = buildConfigPaste();
         fieldset.append(configBox.root);
       }
+      const summary = element("summary", { className: "section-fold-title" });
+      groupTitles.set(`${section}_details`, summary);
+      const sectionFold = element("details", { className: `section-fold fold-${section}-details`,
+        dataset: { group: `${section}_details` } }, [summary]);
+      const foldedPaths = [];
       for (const group of GROUPS[section]) {
-        const members = sectionFields.filter((f) => f !== presetField && groupOf(section, f.path) === group.id);
+        const members = sectionFields.filter((f) => !chosen.includes(f) && groupOf(section, f.path) === group.id);
         if (!members.length) continue;
+        foldedPaths.push(...members.map((f) => f.path));
         const title = element(group.folded ? "summary" : "h3", { className: "group-title" });
         groupTitles.set(group.id, title);
         const box = element("div", { className: `field-group group-${group.id}` }, group.folded ? [] : [title]);
@@ -148,10 +173,14 @@ export function buildForm(container, schema, presets) {
           const fold = element("details", { className: `field-fold fold-${group.id}`, dataset: { group: group.id } },
             [title, box]);
           folds.set(group.id, { fold, paths: members.map((f) => f.path) });
-          fieldset.append(fold);
+          sectionFold.append(fold);
         } else {
-          fieldset.append(box);
+          sectionFold.append(box);
         }
+      }
+      if (foldedPaths.length) {
+        sectionFolds.set(section, { fold: sectionFold, paths: foldedPaths });
+        fieldset.append(sectionFold);
       }
     } else {
       const box = element("div", { className: "field-group" });
@@ -159,7 +188,7 @@ export function buildForm(container, schema, presets) {
       fieldset.append(box);
       if (section === "workload" && classesEditor) fieldset.append(classesEditor.root);
     }
-    container.append(fieldset);
+    (ESSENTIALS[section] ? essentials : rest).append(fieldset);
   }
 
   function buildConfigPaste() {
@@ -264,6 +293,18 @@ export function buildForm(container, schema, presets) {
       });
       if (filled) fold.open = true;
     }
+    // A section's fold opens for a custom model or once one of its fields is set (a preset's values do not count).
+    for (const [section, { fold, paths }] of sectionFolds) {
+      const custom = section === "model" && scenario !== undefined && !scenario?.model?.preset;
+      if (custom || paths.some((path) => isSet(rows.get(path)))) fold.open = true;
+    }
+  }
+
+  /** A typed value, or a choice other than the default of a select that has no empty option. */
+  function isSet(row) {
+    const value = row.input.value.trim();
+    if (value === "") return false;
+    return !(row.field.kind === "enum" && !row.field.optional && value === String(row.field.default));
   }
 
   /** Settings of the other engine hide while empty (a typed value is never hidden). */
@@ -343,6 +384,7 @@ export function buildForm(container, schema, presets) {
       const value = scenario?.[section]?.[key];
       if (row.field.kind === "enum") row.input.value = value === undefined || value === null ? "" : String(value);
     }
+    openFilledFolds(scenario); // again, now that the selects (filled by refresh) hold their values
     showWorkloadMode();
   }
 
@@ -362,6 +404,8 @@ export function buildForm(container, schema, presets) {
     const row = error && error.field ? rows.get(error.field) : undefined;
     if (!row) return false;
     markInvalid(row.input, row.error, error.message);
+    // a field folded away would hide its own error
+    for (let fold = row.input.closest("details"); fold; fold = fold.parentElement.closest("details")) fold.open = true;
     return true;
   }
 

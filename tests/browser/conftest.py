@@ -175,6 +175,13 @@ class PageWatch:
         self.wait_idle()
 
 
+def reveal(page, selector: str) -> None:
+    """Open, by clicking their summaries as a person would, the closed folds around `selector`."""
+    closed = page.locator(f"details:not([open]):has({selector}) > summary")
+    while closed.count():
+        closed.first.click()
+
+
 def open_page(context, site_url: str, query: str = "") -> PageWatch:
     """A new page on the site, booted: Python ready and the first result on screen."""
     page = context.new_page()

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import cpython_answer
+from conftest import cpython_answer, reveal
 
 RELATIVE = 1e-9
 
@@ -93,6 +93,7 @@ def test_preset_values_show_as_placeholders(page):
 
 def test_typed_model_value_overrides_preset(booted, page):
     page.select_option("select[name='model.preset']", "llama-3.1-8b")
+    reveal(page, "input[name='model.num_kv_heads']")  # the architecture is folded under the preset
     page.fill("input[name='model.num_kv_heads']", "4")
     booted.wait_idle()
     scenario = booted.scenario()
@@ -185,6 +186,7 @@ def test_invalid_input_names_field_and_marks_stale(booted, page):
 
 def test_cross_field_error_highlights_the_named_input(booted, page):
     page.fill("input[name='hardware.num_gpus']", "3")
+    reveal(page, "input[name='hardware.tensor_parallel']")
     page.fill("input[name='hardware.tensor_parallel']", "2")
     booted.wait_idle()
     assert "Tensor parallel" in page.text_content("#form-error")  # the field's label, not its path

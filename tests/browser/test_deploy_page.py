@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import cpython_answer
+from conftest import cpython_answer, reveal
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def test_the_linked_deployment_is_pythons(watch):
 
 
 def test_switching_the_engine_rewrites_the_command_and_the_link(watch):
+    reveal(watch.page, "select[name='deploy.engine']")  # folded under the GPU
     watch.page.select_option("select[name='deploy.engine']", "vllm")
     watch.wait_idle()
     watch.page.wait_for_selector("#deploy .deploy-text:has-text('vllm serve my-org/my-model-ft')")
@@ -50,6 +51,7 @@ def test_switching_the_engine_rewrites_the_command_and_the_link(watch):
 
 
 def test_a_hostile_checkpoint_is_refused_in_the_form_and_in_a_link(watch):
+    reveal(watch.page, "input[name='deploy.model_id']")
     field = watch.page.locator("input[name='deploy.model_id']")
     field.fill("x; rm -rf /")
     field.dispatch_event("change")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from conftest import cpython_answer
+from conftest import cpython_answer, reveal
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def test_the_budget_bar_and_the_engines_defaults_are_pythons(watch):
 
 
 def test_sglang_is_selectable_and_counts_its_own_way(watch):
+    reveal(watch.page, "select[name='deploy.engine']")  # folded under the GPU
     watch.page.select_option("select[name='deploy.engine']", "sglang")
     watch.wait_idle()
     watch.page.wait_for_selector("#memory-budget h3:has-text('SGLang')")
@@ -73,6 +74,7 @@ def test_a_release_changes_the_profile_as_the_engine_did(watch):
                   for name, b in (("pip", old_pip), ("image", old_image))}
     assert activation["image"] < activation["pip"]  # FlashInfer samples without sorting the vocabulary
     assert_bar_is_pythons(watch, "#memory-budget", old_image)
+    reveal(watch.page, "input[name='deploy.engine_version']")
     watch.page.fill("input[name='deploy.engine_version']", "0.x")
     watch.page.dispatch_event("input[name='deploy.engine_version']", "input")
     watch.wait_idle()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import reveal
+
 SHARED_FIELDS = {
     "select[name='model.preset']": "mistral-7b-v0.1",
     "select[name='hardware.gpu']": "a100-80gb",
@@ -19,6 +21,7 @@ SHARED_FIELDS = {
 
 def fill(page, fields: dict):
     for selector, value in fields.items():
+        reveal(page, selector)  # the model's and the engine's details are folded
         if selector.startswith("select"):
             page.select_option(selector, value)
         else:
