@@ -15,8 +15,12 @@ from .scenario import Scenario, normalized
 from .schema import FIELDS_BY_PATH
 from .seed_formula import seed_hit_rate
 from .traffic.resolved import Traffic
+from .traffic.turns import MAX_TABLE_TURNS
 from .traffic.spec import TrafficSpec
 from .units import GIB
+
+
+REFUSED_SHARE_SHOWN = 1e-6   # conversations cut by the context limit, below which no warning is worth it
 
 
 @lru_cache(maxsize=256)
@@ -334,11 +338,37 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
         out.append({"code": "conversation_exceeds_cache",
                     "message_en": "Some conversations grow larger than the whole cache; their early turns cannot stay cached.",
                     "message_zh": "部分会话的长度超过整个缓存；它们的早期轮次无法保留在缓存中。"})
+    refused = sum(c.share * c.table.refused_share for c in traffic.classes)
+    if refused > REFUSED_SHARE_SHOWN:
+        limit = traffic.spec.context_limit
+        turns = max(len(c.table.reach) for c in traffic.classes if c.table.refused_share > 0.0)
+        out.append({"code": "conversations_reach_context_limit",
+                    "params": {"share": refused, "max_model_len": limit, "turns": turns},
+                    "message_en": f"{_percent(refused)} of conversations would go on past a prompt of {limit:,} tokens "
+                                  f"(the engine's max_model_len, after about {turns:,} turns): the engine refuses such "
+                                  f"a request, so the figures end those conversations there.",
+                    "message_zh": f"{_percent(refused)} 的会话会继续到超过 {limit:,} token 的提示（引擎的 max_model_len，"
+                                  f"约 {turns:,} 轮之后）：引擎拒绝这样的请求，因此计算中这些会话在此结束。"})
+    # conversations that still grow past the table's last turn are taken at that turn's size
+    beyond = sum(c.share * c.table.beyond_share for c in traffic.classes
+                 if any(kind != "branch" for kind, _ in c.spec.follow_ups))
+    if beyond > REFUSED_SHARE_SHOWN:
+        out.append({"code": "long_conversations_capped",
+                    "params": {"share": beyond, "turns": MAX_TABLE_TURNS},
+                    "message_en": f"{_percent(beyond)} of conversations have more than {MAX_TABLE_TURNS:,} turns; "
+                                  f"their later turns are computed at the size of turn {MAX_TABLE_TURNS:,}, so the "
+                                  f"figures understate how large they grow.",
+                    "message_zh": f"{_percent(beyond)} 的会话超过 {MAX_TABLE_TURNS:,} 轮；其后各轮按第 {MAX_TABLE_TURNS:,} "
+                                  f"轮的大小计算，因此低估了它们增长后的大小。"})
     if not math.isfinite(t_char):
         out.append({"code": "cache_never_full",
                     "message_en": "The cache never fills: every reusable prefix stays cached (hit rates equal the ceiling).",
                     "message_zh": "缓存永远不会被填满：所有可复用前缀都会保留（命中率等于上限）。"})
     return out
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}" if share >= 0.001 else f"{share * 100:.2g}%"
 
 
 def memory_budget(plan: MemoryPlan) -> dict:

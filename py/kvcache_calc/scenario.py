@@ -446,6 +446,9 @@ def parse_scenario(raw: Any) -> Scenario:
         hardware = _hardware(values["hardware"], deploy, model)
     cache = _engine_block_size(cache, model, hardware)
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
+    if model is not None and hardware is not None:
+        limit = hardware.max_model_len or model.max_position_embeddings
+        traffic = replace(traffic, context_limit=limit or None)
     return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy)
 
 
