@@ -8,7 +8,7 @@ import re
 import statistics
 from typing import Any, Callable
 
-from .advise import advice, apply_patch
+from .advise import advice, apply_patch, replicas_needed, status
 from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
 from .presets import gpu_ids, load_presets, model_ids
@@ -24,8 +24,10 @@ def predict(scenario: dict, with_advice: bool = True) -> dict:
     """Every predicted metric for a scenario, and the advisor's list (raises ValueError naming the bad field)."""
     s = parse_scenario(scenario)
     result = predict_scenario(s)
+    needed = replicas_needed(s, result)
+    result["status"] = status(s, result, needed)
     if with_advice:
-        result["advice"] = advice(s, result)
+        result["advice"] = advice(s, result, needed)
     return result
 
 
@@ -33,7 +35,9 @@ def analyze(scenario: dict) -> dict:
     """What the page draws after each change: prediction, curves, swings, tiers, routings and advice."""
     s = parse_scenario(scenario)
     current = predict_scenario(s)
-    items = advice(s, current)
+    needed = replicas_needed(s, current)
+    current["status"] = status(s, current, needed)
+    items = advice(s, current, needed)
     return {
         "predict": current,
         "memory_curve": memory_curve(s),

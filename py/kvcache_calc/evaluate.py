@@ -11,7 +11,8 @@ from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
 from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, VLLM_DEFAULT_VERSION, parse_version
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
-from .scenario import Scenario, normalized
+from .presets import model_preset
+from .scenario import MODEL_ARCH_KEYS, Scenario, normalized
 from .schema import FIELDS_BY_PATH
 from .seed_formula import seed_hit_rate
 from .traffic.resolved import Traffic
@@ -181,6 +182,7 @@ def predict_resolved(r: Resolved) -> dict:
         "tiers": _tier_rows(r, levels),
         **latency_figures(r, levels),
         "warnings": warnings,
+        "model": model_identity(s),
         "scenario": normalized(s),
     }
     if (result["prefill_utilization"] or 0.0) >= 1.0:
@@ -295,9 +297,41 @@ def latency_figures(r: Resolved, levels: list[LevelHits]) -> dict:
                            qps * gpu0 / gpus, qps * gpu1 / gpus, cap.running.decode_utilization)))
 
 
+def model_identity(s: Scenario) -> dict | None:
+    """Which model the figures are for: {preset, label, assumed_from, assumed_fields} (None without a model).
+
+    preset: the preset whose fields were used (given, or assumed for a model section that names none);
+    label: that preset's name, else deploy.model_id, else None (a custom model with no name);
+    assumed_from / assumed_fields: the preset and the model fields taken from it when none was chosen.
+    """
+    if s.model is None:
+        return None
+    given = (s.raw.get("model") or {}) if isinstance(s.raw.get("model"), dict) else {}
+    preset = given.get("preset") or s.model_assumed_from
+    if preset is None and s.cache.capacity_tokens is None and not given:
+        preset = FIELDS_BY_PATH["model.preset"].default
+    assumed_fields = []
+    if s.model_assumed_from is not None:
+        assumed_fields = [k for k in MODEL_ARCH_KEYS if k in model_preset(s.model_assumed_from) and k not in given]
+    label = model_preset(preset)["name"] if preset else s.deploy.model_id
+    return {"preset": preset, "label": label, "assumed_from": s.model_assumed_from, "assumed_fields": assumed_fields}
+
+
 def _warnings(r: Resolved, t_char: float) -> list[dict]:
     s, traffic, cap = r.scenario, r.traffic, r.capacity
     out = []
+    if s.model_assumed_from is not None:
+        identity = model_identity(s)
+        name, fields = identity["label"], identity["assumed_fields"]
+        out.append({"code": "model_fields_assumed",
+                    "params": {"preset": s.model_assumed_from, "fields": fields},
+                    "message_en": f"No model preset is chosen and the model's architecture is not given: the figures "
+                                  f"are for {name}, whose {len(fields)} model fields not given here were taken "
+                                  f"(layers, heads, sizes, dtypes, context). Choose a preset, or give the model's "
+                                  f"layers, KV heads and head size.",
+                    "message_zh": f"未选择模型预设，也未给出模型结构：数字按 {name} 计算，此处未给出的 {len(fields)} 个模型"
+                                  f"字段（层数、头数、尺寸、数据类型、上下文）取自该预设。请选择预设，或填写模型的层数、"
+                                  f"KV 头数和头维度。"})
     blocks = cap.gpu_blocks
     run = cap.running
     if cap.overloaded:
