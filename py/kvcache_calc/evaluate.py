@@ -185,6 +185,9 @@ def predict_resolved(r: Resolved) -> dict:
         "model": model_identity(s),
         "scenario": normalized(s),
     }
+    big_blocks = _large_blocks_warning(b, result)
+    if big_blocks is not None:
+        warnings.append(big_blocks)
     if (result["prefill_utilization"] or 0.0) >= 1.0:
         warnings.append({"code": "prefill_overloaded",
                          "message_en": f"Prefill alone needs {result['prefill_utilization']:.0%} of the cluster's "
@@ -399,6 +402,33 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
                     "message_en": "The cache never fills: every reusable prefix stays cached (hit rates equal the ceiling).",
                     "message_zh": "缓存永远不会被填满：所有可复用前缀都会保留（命中率等于上限）。"})
     return out
+
+
+LARGE_BLOCK_SHARE = 0.25      # a block this share of the mean prompt or more rounds much of it away
+HIT_RATE_GAP = 0.10          # request hit rate this far above the token hit rate
+
+
+def _large_blocks_warning(b: int, result: dict) -> dict | None:
+    """Why the request hit rate stands far above the token hit rate when a block is a large share of a
+    prompt: only whole blocks are cached, so a request whose few whole blocks are all found counts as
+    a hit while the partial block that holds most of its new history is recomputed."""
+    prompt, token, request = result["mean_prompt_tokens"], result["token_hit_rate"], result["request_hit_rate"]
+    if prompt <= 0 or b < LARGE_BLOCK_SHARE * prompt or request < token + HIT_RATE_GAP:
+        return None
+    ceiling = result["ceiling_token_hit_rate"]
+    return {"code": "large_blocks_request_hits",
+            "params": {"block_size": b, "mean_prompt_tokens": prompt, "block_share": b / prompt,
+                       "token_hit_rate": token, "request_hit_rate": request, "ceiling_token_hit_rate": ceiling},
+            "message_en": f"A block of {b:,} tokens is {b / prompt:.0%} of a mean prompt ({prompt:,.0f} tokens). Only "
+                          f"whole blocks are cached, so the tokens in a prompt's last, partial block are always "
+                          f"recomputed (even an unbounded cache would hit only {ceiling:.0%} of tokens), while a "
+                          f"request counts as a hit when its few whole blocks are found: the request hit rate "
+                          f"({request:.0%}) says little about the prefill saved (token hit rate {token:.0%}). "
+                          f"A smaller cache.block_size caches more of each prompt.",
+            "message_zh": f"{b:,} token 的块占平均提示（{prompt:,.0f} token）的 {b / prompt:.0%}。只有满块会被缓存，"
+                          f"提示末尾不满一块的 token 总要重算（即使缓存无限大，token 命中率也只有 {ceiling:.0%}），"
+                          f"而一个请求只要找到它仅有的几个满块就算命中：请求命中率（{request:.0%}）不能说明节省了多少"
+                          f"预填充（token 命中率 {token:.0%}）。更小的 cache.block_size 能缓存提示的更多部分。"}
 
 
 def _percent(share: float) -> str:
