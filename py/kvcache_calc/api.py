@@ -260,20 +260,21 @@ METHODS: dict[str, Callable[[dict], Any]] = {
 }
 
 
-# Trace replay and fit (docs/trace.md): payload {"path", "block_size"?, "format"?, ...}. Imported on
+# Trace replay and fit (docs/trace.md): payload {"path", "name"? (the user's file name, for messages),
+# "block_size"?, "format"?, ...}. Imported on
 # first use: with blind_routing's statistics import also deferred, the package imports in half the
 # time in Pyodide (about 310 -> 155 ms of every page boot).
 def _replay_call(p: dict) -> Any:
     from .replay import replay
 
     return replay(p.get("path", ""), p.get("block_size"), p.get("capacity_tokens") or (), p.get("policy", "lru"),
-                  p.get("curve_points", 50), p.get("format"), p.get("kv_bytes_per_token"))
+                  p.get("curve_points", 50), p.get("format"), p.get("kv_bytes_per_token"), p.get("name"))
 
 
 def _fit_call(p: dict) -> Any:
     from .fit import fit
 
-    return fit(p.get("path", ""), p.get("block_size"), p.get("format"), p.get("capacity_tokens"))
+    return fit(p.get("path", ""), p.get("block_size"), p.get("format"), p.get("capacity_tokens"), p.get("name"))
 
 
 METHODS["replay"] = _replay_call
