@@ -317,6 +317,8 @@ const STRINGS = {
     status_overloaded_none: "{model}: the cluster cannot keep up with this traffic, even at the most replicas allowed.",
     status_model_assumed: "{label} (assumed: no preset chosen)",
     status_model_custom: "Custom model",
+    status_refused: "{model}: the engine refuses this traffic: a first prompt is longer than its max_model_len.",
+    warning_first_prompt_exceeds_max_model_len: "A first prompt of {first_prompt_tokens} tokens is longer than the engine's max_model_len ({max_model_len}): the engine refuses {share} of conversations outright, and the figures for them are for traffic it would not serve. Raise the max model length (up to the model's context) or shorten the prompts.",
   },
   zh: {
     title: "KV 缓存命中率计算器",
@@ -630,6 +632,8 @@ const STRINGS = {
     status_overloaded_none: "{model}：集群跟不上这些流量，副本数取到上限也不行。",
     status_model_assumed: "{label}（假定：未选择预设）",
     status_model_custom: "自定义模型",
+    status_refused: "{model}：引擎拒绝这些流量：有首轮提示超过其 max_model_len。",
+    warning_first_prompt_exceeds_max_model_len: "{first_prompt_tokens} token 的首轮提示超过引擎的 max_model_len（{max_model_len}）：引擎会直接拒绝 {share} 的会话，这些会话的数字对应的是它不会服务的流量。请提高最大模型长度（不超过模型的上下文）或缩短提示。",
   },
 };
 

@@ -39,6 +39,6 @@ def test_the_page_has_the_new_codes_in_english_and_chinese():
     text = I18N.read_text(encoding="utf-8")
     english, chinese = text.split("\n  zh: {", 1)
     for code in ("large_blocks_request_hits", "conversations_reach_context_limit", "long_conversations_capped",
-                 "model_fields_assumed"):
+                 "model_fields_assumed", "first_prompt_exceeds_max_model_len"):
         pattern = re.compile(rf"^    warning_{code}: \"[^\"]+\",$", re.M)
         assert pattern.search(english) and pattern.search(chinese), code

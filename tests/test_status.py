@@ -64,3 +64,14 @@ def test_analyze_carries_the_same_status_through_the_worker_protocol():
     reply = json.loads(api.handle("analyze", json.dumps({"scenario": {"model": {}}})))
     assert reply["ok"]
     assert reply["result"]["predict"]["status"] == api.predict({"model": {}}, with_advice=False)["status"]
+
+
+def test_first_prompts_longer_than_max_model_len_are_refused_traffic():
+    result = api.predict({"hardware": {"max_model_len": 1000}}, with_advice=False)
+    assert result["status"]["state"] == "refused"
+    warning = next(w for w in result["warnings"] if w["code"] == "first_prompt_exceeds_max_model_len")
+    # the 1000-token system prompt and 200 user tokens
+    assert warning["params"] == {"share": 1.0, "max_model_len": 1000, "first_prompt_tokens": 1200.0}
+    fits = api.predict({"hardware": {"max_model_len": 1200}}, with_advice=False)
+    assert fits["status"]["state"] == "ok"
+    assert not any(w["code"] == "first_prompt_exceeds_max_model_len" for w in fits["warnings"])

@@ -33,6 +33,7 @@ def _target(current: dict) -> float | None:
 
 
 OVERLOAD_WARNINGS = ("replica_overloaded", "prefill_overloaded")
+REFUSED_WARNING = "first_prompt_exceeds_max_model_len"
 
 
 def _overloaded(prediction: dict) -> bool:
@@ -67,14 +68,17 @@ def replicas_needed(s: Scenario, current: dict) -> int | None:
 def status(s: Scenario, current: dict, needed: int | None) -> dict:
     """What the headline says in one sentence: whether the cluster keeps up, what would, and which model.
 
-    state: "ok" (no overload warning) or "overloaded" (one of OVERLOAD_WARNINGS: requests queue, the
-    hit rates are no steady state); overload: those warnings' codes; replicas: the scenario's;
+    state: "refused" (REFUSED_WARNING: the engine refuses first prompts longer than its max_model_len),
+    else "overloaded" (one of OVERLOAD_WARNINGS: requests queue, the hit rates are no steady state),
+    else "ok"; overload: the overload warnings' codes (whatever the state); replicas: the scenario's;
     replicas_needed: when overloaded, the fewest replicas that keep up (`needed`, from
     replicas_needed), None when ok or when even the most allowed do not (then cannot_keep_up);
     model: evaluate.model_identity's {preset, label, assumed_from, assumed_fields}, None without a model.
     """
     overload = [w["code"] for w in current["warnings"] if w["code"] in OVERLOAD_WARNINGS]
-    return {"state": "overloaded" if overload else "ok", "overload": overload, "replicas": s.cluster.replicas,
+    refused = any(w["code"] == REFUSED_WARNING for w in current["warnings"])
+    state = "refused" if refused else "overloaded" if overload else "ok"
+    return {"state": state, "overload": overload, "replicas": s.cluster.replicas,
             "replicas_needed": needed if overload else None, "cannot_keep_up": bool(overload) and needed is None,
             "model": current["model"]}
 

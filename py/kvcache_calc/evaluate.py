@@ -375,6 +375,21 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
         out.append({"code": "conversation_exceeds_cache",
                     "message_en": "Some conversations grow larger than the whole cache; their early turns cannot stay cached.",
                     "message_zh": "部分会话的长度超过整个缓存；它们的早期轮次无法保留在缓存中。"})
+    limit = traffic.spec.context_limit
+    first = [(c.share, sum(c.table.prompts[0]) / len(c.table.prompts[0])) for c in traffic.classes]
+    too_long = [(share, tokens) for share, tokens in first if limit and tokens > limit]
+    if too_long:
+        share = sum(w for w, _ in too_long)
+        longest = max(t for _, t in too_long)
+        out.append({"code": "first_prompt_exceeds_max_model_len",
+                    "params": {"share": share, "max_model_len": limit, "first_prompt_tokens": longest},
+                    "message_en": f"A first prompt of {longest:,.0f} tokens is longer than the engine's max_model_len "
+                                  f"({limit:,}): the engine refuses {_percent(share)} of conversations outright, and "
+                                  f"the figures for them are for traffic it would not serve. Raise "
+                                  f"hardware.max_model_len (up to the model's context) or shorten the prompts.",
+                    "message_zh": f"{longest:,.0f} token 的首轮提示超过引擎的 max_model_len（{limit:,}）：引擎会直接拒绝 "
+                                  f"{_percent(share)} 的会话，这些会话的数字对应的是它不会服务的流量。请提高 "
+                                  f"hardware.max_model_len（不超过模型的上下文）或缩短提示。"})
     refused = sum(c.share * c.table.refused_share for c in traffic.classes)
     if refused > REFUSED_SHARE_SHOWN:
         limit = traffic.spec.context_limit
