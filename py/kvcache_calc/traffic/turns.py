@@ -33,7 +33,7 @@ MIN_REPRESENTATIVES = 16
 PATH_BUDGET = 1 << 16          # representatives x turns
 LATENCY_GROUPS = 8             # per turn, for the prefill roofline's averages
 MAX_TABLE_TURNS = 2048         # rows of a table; past them turns share the last row (see _table)
-PERMUTATION_CHUNK = 256         # turns' worth of pairings drawn at a time
+PERMUTATION_CHUNK = 256        # turns' worth of pairings drawn at a time
 MANY_TAIL = 1e-6               # turn-count mass a class with varying tokens leaves out (at its last turn)
 
 
@@ -276,7 +276,8 @@ def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
     law_turns, turns = turns, min(turns, MAX_TABLE_TURNS + 1)
     b = block_size
     shared = prefix_tokens // b
-    k = 1 if cls.deterministic else max(MIN_REPRESENTATIVES, min(MAX_REPRESENTATIVES, PATH_BUDGET // min(turns, MAX_TABLE_TURNS)))
+    rows = min(turns, MAX_TABLE_TURNS)
+    k = 1 if cls.deterministic else max(MIN_REPRESENTATIVES, min(MAX_REPRESENTATIVES, PATH_BUDGET // rows))
     contexts = _strata(cls.context, k)
     users = _strata(cls.user, k)
     outputs = _strata(cls.output, k)
