@@ -25,10 +25,14 @@ function post(message) {
   self.postMessage({ type: "trace-progress", ...message });
 }
 
-/** A file name safe for the FS: the base name, other characters replaced; extension kept. */
+/**
+ * A file name safe for the FS: the base name with control and path characters replaced, extension
+ * kept. Letters of any script and spaces stay: Python's messages name the file by this name (never
+ * by the mount point), so it should be the name the user chose.
+ */
 export function safeName(name) {
   const base = String(name || "").split(/[\\/]/).pop() || "";
-  const cleaned = base.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "").slice(-120);
+  const cleaned = base.replace(/[\u0000-\u001f\u007f:*?"<>|]/g, "_").replace(/^\.+/, "").slice(-120);
   return cleaned || "trace.jsonl";
 }
 

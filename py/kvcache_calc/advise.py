@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
+from .presets import gpu_arch, gpu_ids, gpu_preset
+from .resolve import resolve
 from .scenario import Scenario, parse_scenario
 from .schema import FIELDS_BY_PATH, FP4_GPUS
 from .sensitivity import solve_capacity
@@ -31,6 +33,7 @@ def _target(current: dict) -> float | None:
 
 
 OVERLOAD_WARNINGS = ("replica_overloaded", "prefill_overloaded")
+REFUSED_WARNING = "first_prompt_exceeds_max_model_len"
 
 
 def _overloaded(prediction: dict) -> bool:
@@ -57,10 +60,32 @@ def _replicas_to_keep_up(s: Scenario) -> int | None:
     return hi
 
 
-def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
+def replicas_needed(s: Scenario, current: dict) -> int | None:
+    """When the prediction is overloaded, the fewest replicas that keep up (None otherwise, or when none do)."""
+    return _replicas_to_keep_up(s) if _overloaded(current) else None
+
+
+def status(s: Scenario, current: dict, needed: int | None) -> dict:
+    """What the headline says in one sentence: whether the cluster keeps up, what would, and which model.
+
+    state: "refused" (REFUSED_WARNING: the engine refuses first prompts longer than its max_model_len),
+    else "overloaded" (one of OVERLOAD_WARNINGS: requests queue, the hit rates are no steady state),
+    else "ok"; overload: the overload warnings' codes (whatever the state); replicas: the scenario's;
+    replicas_needed: when overloaded, the fewest replicas that keep up (`needed`, from
+    replicas_needed), None when ok or when even the most allowed do not (then cannot_keep_up);
+    model: evaluate.model_identity's {preset, label, assumed_from, assumed_fields}, None without a model.
+    """
+    overload = [w["code"] for w in current["warnings"] if w["code"] in OVERLOAD_WARNINGS]
+    refused = any(w["code"] == REFUSED_WARNING for w in current["warnings"])
+    state = "refused" if refused else "overloaded" if overload else "ok"
+    return {"state": state, "overload": overload, "replicas": s.cluster.replicas,
+            "replicas_needed": needed if overload else None, "cannot_keep_up": bool(overload) and needed is None,
+            "model": current["model"]}
+
+
+def _candidates(s: Scenario, current: dict, keep_up: int | None) -> list[tuple[str, dict, str, str]]:
     """(id, patch, why in English, why in Chinese) for every change worth pricing in this scenario."""
     out = []
-    keep_up = _replicas_to_keep_up(s) if _overloaded(current) else None
     if keep_up is not None:
         out.append((KEEP_UP, {"cluster": {"replicas": keep_up}},
                     f"{keep_up} replicas keep up with this traffic (prefill, decode and the running requests' KV "
@@ -85,9 +110,13 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                             f"每个副本 {cap:,} token 的缓存可达到 {pct} 的 token 命中率（到上限的一半）。"))
             else:
                 mem = round(need["memory_gib_per_gpu"] + 0.05, 1)
-                out.append(("memory_for_target", {"hardware": {"memory_gib": mem}},
-                            f"{mem:g} GiB per GPU reaches a {pct} token hit rate, half-way to the ceiling.",
-                            f"每卡 {mem:g} GiB 显存可达到 {pct} 的 token 命中率（到上限的一半）。"))
+                physical = _physical_memory_gib(s)
+                if mem <= physical:
+                    out.append(("memory_for_target", {"hardware": {"memory_gib": mem}},
+                                f"{mem:g} GiB per GPU reaches a {pct} token hit rate, half-way to the ceiling.",
+                                f"每卡 {mem:g} GiB 显存可达到 {pct} 的 token 命中率（到上限的一半）。"))
+                else:
+                    out.extend(_beyond_the_gpu(s, mem, physical, need["capacity_tokens"], pct))
             out.extend(_cpu_tier(s, current, need["capacity_tokens"], pct))
     if s.model is not None and not direct:
         out.extend(_kv_dtypes(s))
@@ -99,7 +128,9 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                         f"{hw.tensor_parallel}x the tokens.",
                         f"MLA 每个 token 一个潜向量，张量并行的每个 rank 都要复制一份：改为 {hw.num_gpus} 卡流水线并行"
                         f"按层切分，可容纳 {hw.tensor_parallel} 倍的 token。"))
-        if hw is not None and hw.num_gpus * 2 <= 1024:
+        if hw is not None and hw.num_gpus * 2 <= 1024 and not any(c[0] == "gpus_for_target" and
+                                                                  c[1]["hardware"]["num_gpus"] == hw.num_gpus * 2
+                                                                  for c in out):
             out.append(("double_gpus", {"hardware": {"num_gpus": hw.num_gpus * 2,
                                                      "tensor_parallel": hw.tensor_parallel * 2}},
                         f"{hw.num_gpus * 2} GPUs per replica (tensor parallel {hw.tensor_parallel * 2}) spread the weights and free memory for KV.",
@@ -122,6 +153,66 @@ def _candidates(s: Scenario, current: dict) -> list[tuple[str, dict, str, str]]:
                     f"each cache then holds conversations for less time.",
                     f"{n - 1} 个副本即可承担同样流量，少用 {gpus} 张 GPU，命中率损失很小：每个缓存保留会话的时间变短。"))
     return out
+
+
+def _physical_memory_gib(s: Scenario) -> float:
+    """Memory one GPU has: its preset's (hardware.memory_gib may set less, not more), else the one given."""
+    hw = s.hardware
+    assert hw is not None
+    return gpu_preset(hw.gpu)["memory_gib"] if hw.gpu in gpu_ids() else hw.memory_gib
+
+
+def _gpu_name(s: Scenario) -> str:
+    hw = s.hardware
+    assert hw is not None
+    return gpu_preset(hw.gpu)["name"] if hw.gpu in gpu_ids() else hw.gpu
+
+
+def _beyond_the_gpu(s: Scenario, mem: float, physical: float, need_tokens: int,
+                    pct: str) -> list[tuple[str, dict, str, str]]:
+    """What reaches the target when it needs more memory per GPU than the GPU has: a preset GPU with
+    that much, or more GPUs per replica (the CPU tier is offered beside, by _cpu_tier)."""
+    hw = s.hardware
+    assert hw is not None
+    name = _gpu_name(s)
+    needs_en = f"A {pct} token hit rate needs {mem:g} GiB per GPU, more than the {name} has ({physical:g} GiB)"
+    needs_zh = f"要达到 {pct} 的 token 命中率，每卡需要 {mem:g} GiB 显存，超过 {name} 的 {physical:g} GiB"
+    out = []
+    gpu = _bigger_gpu(hw.gpu, mem)
+    if gpu is not None:
+        preset = gpu_preset(gpu)
+        change = {"gpu": gpu}
+        if "memory_gib" in (s.raw.get("hardware") or {}):
+            change["memory_gib"] = preset["memory_gib"]  # a given size would otherwise stay
+        out.append(("gpu_for_target", {"hardware": change},
+                    f"{needs_en}: the {preset['name']} has {preset['memory_gib']:g} GiB.",
+                    f"{needs_zh}：{preset['name']} 有 {preset['memory_gib']:g} GiB。"))
+    for factor in (2, 4, 8):
+        gpus, tp = hw.num_gpus * factor, hw.tensor_parallel * factor
+        if gpus > int(FIELDS_BY_PATH["hardware.num_gpus"].maximum):
+            break
+        patch = {"hardware": {"num_gpus": gpus, "tensor_parallel": tp}}
+        try:
+            tokens = resolve(parse_scenario(apply_patch(s.raw, patch))).capacity.total_tokens
+        except (InfeasibleMemory, ValueError):
+            continue
+        if tokens >= need_tokens:
+            out.append(("gpus_for_target", patch,
+                        f"{needs_en}: {gpus} GPUs per replica (tensor parallel {tp}) spread the weights and "
+                        f"hold {tokens:,} tokens of KV per replica.",
+                        f"{needs_zh}：每副本 {gpus} 张 GPU（张量并行 {tp}）分摊权重，每副本可容纳 {tokens:,} token 的 KV。"))
+            break
+    return out
+
+
+def _bigger_gpu(current: str, mem: float) -> str | None:
+    """The preset GPU with the least memory of at least `mem` GiB, of the same maker when one has it
+    (workstation and desktop parts left out)."""
+    amd = gpu_arch(current).startswith("cdna")
+    fits = [g for g in gpu_ids() if gpu_preset(g)["memory_gib"] >= mem and not gpu_arch(g).endswith("-geforce")
+            and gpu_preset(g).get("gpu_link") in ("nvlink", "xgmi")]
+    same = [g for g in fits if gpu_arch(g).startswith("cdna") == amd]
+    return min(same or fits, key=lambda g: gpu_preset(g)["memory_gib"], default=None)
 
 
 def _kv_dtypes(s: Scenario) -> list[tuple[str, dict, str, str]]:
@@ -169,11 +260,16 @@ def _cpu_tier(s: Scenario, current: dict, need_tokens: int, pct: str) -> list[tu
              f"经 PCIe 加载比重算更快。")]
 
 
-def advice(s: Scenario, current: dict) -> list[dict]:
-    """Changes that raise the token hit rate (or save GPUs for little loss), best first, each priced by the model."""
+_UNKNOWN = object()
+
+
+def advice(s: Scenario, current: dict, needed: int | None | object = _UNKNOWN) -> list[dict]:
+    """Changes that raise the token hit rate (or save GPUs for little loss), best first, each priced by the
+    model (`needed`: replicas_needed(s, current), when the caller has it already)."""
     out = []
     price = s.latency.price_per_gpu_hour
-    for ident, patch, why_en, why_zh in _candidates(s, current):
+    keep_up = replicas_needed(s, current) if needed is _UNKNOWN else needed
+    for ident, patch, why_en, why_zh in _candidates(s, current, keep_up):
         try:
             r = predict_scenario(parse_scenario(apply_patch(s.raw, patch)))
         except (InfeasibleMemory, ValueError):

@@ -8,7 +8,7 @@ import re
 import statistics
 from typing import Any, Callable
 
-from .advise import advice, apply_patch
+from .advise import advice, apply_patch, replicas_needed, status
 from .compare import compare_results
 from .evaluate import predict_scenario
 from .memory import InfeasibleMemory
@@ -25,8 +25,10 @@ def predict(scenario: dict, with_advice: bool = True) -> dict:
     """Every predicted metric for a scenario, and the advisor's list (raises ValueError naming the bad field)."""
     s = parse_scenario(scenario)
     result = predict_scenario(s)
+    needed = replicas_needed(s, result)
+    result["status"] = status(s, result, needed)
     if with_advice:
-        result["advice"] = advice(s, result)
+        result["advice"] = advice(s, result, needed)
     return result
 
 
@@ -34,7 +36,9 @@ def analyze(scenario: dict) -> dict:
     """What the page draws after each change: prediction, curves, swings, tiers, routings and advice."""
     s = parse_scenario(scenario)
     current = predict_scenario(s)
-    items = advice(s, current)
+    needed = replicas_needed(s, current)
+    current["status"] = status(s, current, needed)
+    items = advice(s, current, needed)
     return {
         "predict": current,
         "memory_curve": memory_curve(s),
@@ -258,20 +262,21 @@ METHODS: dict[str, Callable[[dict], Any]] = {
 }
 
 
-# Trace replay and fit (docs/trace.md): payload {"path", "block_size"?, "format"?, ...}. Imported on
+# Trace replay and fit (docs/trace.md): payload {"path", "name"? (the user's file name, for messages),
+# "block_size"?, "format"?, ...}. Imported on
 # first use: with blind_routing's statistics import also deferred, the package imports in half the
 # time in Pyodide (about 310 -> 155 ms of every page boot).
 def _replay_call(p: dict) -> Any:
     from .replay import replay
 
     return replay(p.get("path", ""), p.get("block_size"), p.get("capacity_tokens") or (), p.get("policy", "lru"),
-                  p.get("curve_points", 50), p.get("format"), p.get("kv_bytes_per_token"))
+                  p.get("curve_points", 50), p.get("format"), p.get("kv_bytes_per_token"), p.get("name"))
 
 
 def _fit_call(p: dict) -> Any:
     from .fit import fit
 
-    return fit(p.get("path", ""), p.get("block_size"), p.get("format"), p.get("capacity_tokens"))
+    return fit(p.get("path", ""), p.get("block_size"), p.get("format"), p.get("capacity_tokens"), p.get("name"))
 
 
 METHODS["replay"] = _replay_call

@@ -11,12 +11,17 @@ from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
 from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, VLLM_DEFAULT_VERSION, parse_version
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
-from .scenario import Scenario, normalized
+from .presets import model_preset
+from .scenario import MODEL_ARCH_KEYS, Scenario, normalized
 from .schema import FIELDS_BY_PATH
 from .seed_formula import seed_hit_rate
 from .traffic.resolved import Traffic
+from .traffic.turns import MAX_TABLE_TURNS
 from .traffic.spec import TrafficSpec
 from .units import GIB
+
+
+REFUSED_SHARE_SHOWN = 1e-6   # conversations cut by the context limit, below which no warning is worth it
 
 
 @lru_cache(maxsize=256)
@@ -177,8 +182,12 @@ def predict_resolved(r: Resolved) -> dict:
         "tiers": _tier_rows(r, levels),
         **latency_figures(r, levels),
         "warnings": warnings,
+        "model": model_identity(s),
         "scenario": normalized(s),
     }
+    big_blocks = _large_blocks_warning(b, result)
+    if big_blocks is not None:
+        warnings.append(big_blocks)
     if (result["prefill_utilization"] or 0.0) >= 1.0:
         warnings.append({"code": "prefill_overloaded",
                          "message_en": f"Prefill alone needs {result['prefill_utilization']:.0%} of the cluster's "
@@ -291,9 +300,41 @@ def latency_figures(r: Resolved, levels: list[LevelHits]) -> dict:
                            qps * gpu0 / gpus, qps * gpu1 / gpus, cap.running.decode_utilization)))
 
 
+def model_identity(s: Scenario) -> dict | None:
+    """Which model the figures are for: {preset, label, assumed_from, assumed_fields} (None without a model).
+
+    preset: the preset whose fields were used (given, or assumed for a model section that names none);
+    label: that preset's name, else deploy.model_id, else None (a custom model with no name);
+    assumed_from / assumed_fields: the preset and the model fields taken from it when none was chosen.
+    """
+    if s.model is None:
+        return None
+    given = (s.raw.get("model") or {}) if isinstance(s.raw.get("model"), dict) else {}
+    preset = given.get("preset") or s.model_assumed_from
+    if preset is None and s.cache.capacity_tokens is None and not given:
+        preset = FIELDS_BY_PATH["model.preset"].default
+    assumed_fields = []
+    if s.model_assumed_from is not None:
+        assumed_fields = [k for k in MODEL_ARCH_KEYS if k in model_preset(s.model_assumed_from) and k not in given]
+    label = model_preset(preset)["name"] if preset else s.deploy.model_id
+    return {"preset": preset, "label": label, "assumed_from": s.model_assumed_from, "assumed_fields": assumed_fields}
+
+
 def _warnings(r: Resolved, t_char: float) -> list[dict]:
     s, traffic, cap = r.scenario, r.traffic, r.capacity
     out = []
+    if s.model_assumed_from is not None:
+        identity = model_identity(s)
+        name, fields = identity["label"], identity["assumed_fields"]
+        out.append({"code": "model_fields_assumed",
+                    "params": {"preset": s.model_assumed_from, "fields": fields},
+                    "message_en": f"No model preset is chosen and the model's architecture is not given: the figures "
+                                  f"are for {name}, whose {len(fields)} model fields not given here were taken "
+                                  f"(layers, heads, sizes, dtypes, context). Choose a preset, or give the model's "
+                                  f"layers, KV heads and head size.",
+                    "message_zh": f"未选择模型预设，也未给出模型结构：数字按 {name} 计算，此处未给出的 {len(fields)} 个模型"
+                                  f"字段（层数、头数、尺寸、数据类型、上下文）取自该预设。请选择预设，或填写模型的层数、"
+                                  f"KV 头数和头维度。"})
     blocks = cap.gpu_blocks
     run = cap.running
     if cap.overloaded:
@@ -334,11 +375,79 @@ def _warnings(r: Resolved, t_char: float) -> list[dict]:
         out.append({"code": "conversation_exceeds_cache",
                     "message_en": "Some conversations grow larger than the whole cache; their early turns cannot stay cached.",
                     "message_zh": "部分会话的长度超过整个缓存；它们的早期轮次无法保留在缓存中。"})
+    limit = traffic.spec.context_limit
+    first = [(c.share, sum(c.table.prompts[0]) / len(c.table.prompts[0])) for c in traffic.classes]
+    too_long = [(share, tokens) for share, tokens in first if limit and tokens > limit]
+    if too_long:
+        share = sum(w for w, _ in too_long)
+        longest = max(t for _, t in too_long)
+        out.append({"code": "first_prompt_exceeds_max_model_len",
+                    "params": {"share": share, "max_model_len": limit, "first_prompt_tokens": longest},
+                    "message_en": f"A first prompt of {longest:,.0f} tokens is longer than the engine's max_model_len "
+                                  f"({limit:,}): the engine refuses {_percent(share)} of conversations outright, and "
+                                  f"the figures for them are for traffic it would not serve. Raise "
+                                  f"hardware.max_model_len (up to the model's context) or shorten the prompts.",
+                    "message_zh": f"{longest:,.0f} token 的首轮提示超过引擎的 max_model_len（{limit:,}）：引擎会直接拒绝 "
+                                  f"{_percent(share)} 的会话，这些会话的数字对应的是它不会服务的流量。请提高 "
+                                  f"hardware.max_model_len（不超过模型的上下文）或缩短提示。"})
+    refused = sum(c.share * c.table.refused_share for c in traffic.classes)
+    if refused > REFUSED_SHARE_SHOWN:
+        limit = traffic.spec.context_limit
+        turns = max(len(c.table.reach) for c in traffic.classes if c.table.refused_share > 0.0)
+        out.append({"code": "conversations_reach_context_limit",
+                    "params": {"share": refused, "max_model_len": limit, "turns": turns},
+                    "message_en": f"{_percent(refused)} of conversations would go on past a prompt of {limit:,} tokens "
+                                  f"(the engine's max_model_len, after about {turns:,} turns): the engine refuses such "
+                                  f"a request, so the figures end those conversations there.",
+                    "message_zh": f"{_percent(refused)} 的会话会继续到超过 {limit:,} token 的提示（引擎的 max_model_len，"
+                                  f"约 {turns:,} 轮之后）：引擎拒绝这样的请求，因此计算中这些会话在此结束。"})
+    # conversations that still grow past the table's last turn are taken at that turn's size
+    beyond = sum(c.share * c.table.beyond_share for c in traffic.classes
+                 if any(kind != "branch" for kind, _ in c.spec.follow_ups))
+    if beyond > REFUSED_SHARE_SHOWN:
+        out.append({"code": "long_conversations_capped",
+                    "params": {"share": beyond, "turns": MAX_TABLE_TURNS},
+                    "message_en": f"{_percent(beyond)} of conversations have more than {MAX_TABLE_TURNS:,} turns; "
+                                  f"their later turns are computed at the size of turn {MAX_TABLE_TURNS:,}, so the "
+                                  f"figures understate how large they grow.",
+                    "message_zh": f"{_percent(beyond)} 的会话超过 {MAX_TABLE_TURNS:,} 轮；其后各轮按第 {MAX_TABLE_TURNS:,} "
+                                  f"轮的大小计算，因此低估了它们增长后的大小。"})
     if not math.isfinite(t_char):
         out.append({"code": "cache_never_full",
                     "message_en": "The cache never fills: every reusable prefix stays cached (hit rates equal the ceiling).",
                     "message_zh": "缓存永远不会被填满：所有可复用前缀都会保留（命中率等于上限）。"})
     return out
+
+
+LARGE_BLOCK_SHARE = 0.25      # a block this share of the mean prompt or more rounds much of it away
+HIT_RATE_GAP = 0.10          # request hit rate this far above the token hit rate
+
+
+def _large_blocks_warning(b: int, result: dict) -> dict | None:
+    """Why the request hit rate stands far above the token hit rate when a block is a large share of a
+    prompt: only whole blocks are cached, so a request whose few whole blocks are all found counts as
+    a hit while the partial block that holds most of its new history is recomputed."""
+    prompt, token, request = result["mean_prompt_tokens"], result["token_hit_rate"], result["request_hit_rate"]
+    if prompt <= 0 or b < LARGE_BLOCK_SHARE * prompt or request < token + HIT_RATE_GAP:
+        return None
+    ceiling = result["ceiling_token_hit_rate"]
+    return {"code": "large_blocks_request_hits",
+            "params": {"block_size": b, "mean_prompt_tokens": prompt, "block_share": b / prompt,
+                       "token_hit_rate": token, "request_hit_rate": request, "ceiling_token_hit_rate": ceiling},
+            "message_en": f"A block of {b:,} tokens is {b / prompt:.0%} of a mean prompt ({prompt:,.0f} tokens). Only "
+                          f"whole blocks are cached, so the tokens in a prompt's last, partial block are always "
+                          f"recomputed (even an unbounded cache would hit only {ceiling:.0%} of tokens), while a "
+                          f"request counts as a hit when its few whole blocks are found: the request hit rate "
+                          f"({request:.0%}) says little about the prefill saved (token hit rate {token:.0%}). "
+                          f"A smaller cache.block_size caches more of each prompt.",
+            "message_zh": f"{b:,} token 的块占平均提示（{prompt:,.0f} token）的 {b / prompt:.0%}。只有满块会被缓存，"
+                          f"提示末尾不满一块的 token 总要重算（即使缓存无限大，token 命中率也只有 {ceiling:.0%}），"
+                          f"而一个请求只要找到它仅有的几个满块就算命中：请求命中率（{request:.0%}）不能说明节省了多少"
+                          f"预填充（token 命中率 {token:.0%}）。更小的 cache.block_size 能缓存提示的更多部分。"}
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}" if share >= 0.001 else f"{share * 100:.2g}%"
 
 
 def memory_budget(plan: MemoryPlan) -> dict:

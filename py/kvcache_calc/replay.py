@@ -23,7 +23,7 @@ from operator import sub
 from typing import Iterable, Sequence
 
 from .cache import BeladyCache, make_cache
-from .trace import Request, TraceFile, no_usable_lines, run_in_time_order
+from .trace import Request, TraceFile, given_name, no_usable_lines, run_in_time_order
 
 SHIFT = 32                      # a block's place: segment << SHIFT | position in the segment
 LOW = (1 << SHIFT) - 1
@@ -454,9 +454,10 @@ def replay_requests(requests: Iterable[Request], block_size: int, capacities: Se
 
 def replay(path: str, block_size: int | None = None, capacities: Sequence[float] | str = (),
            policy: str = "lru", curve_points: int = DEFAULT_CURVE_POINTS, fmt: str | None = None,
-           kv_bytes_per_token: float | None = None) -> dict:
-    """Replay a trace file (see docs/trace.md): points, ceiling, LRU curve, stats and skipped lines."""
-    source = TraceFile(str(path), fmt, block_size)
+           kv_bytes_per_token: float | None = None, name: str | None = None) -> dict:
+    """Replay a trace file (see docs/trace.md): points, ceiling, LRU curve, stats and skipped lines
+    (`name`: what messages call the file; default its file name)."""
+    source = TraceFile(str(path), fmt, block_size, name=given_name(name))
     caps = parse_capacities(capacities) if isinstance(capacities, str) else \
         parse_capacities(capacities) if capacities else []
     if kv_bytes_per_token is not None and (isinstance(kv_bytes_per_token, bool) or

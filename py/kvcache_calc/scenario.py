@@ -163,6 +163,7 @@ class Scenario:
     tiers_policy: str = "exclusive"
     traffic: TrafficSpec | None = None   # the workload's classes (one for a version-1 workload)
     deploy: DeploySpec = DeploySpec()
+    model_assumed_from: str | None = None   # the preset a model section without one took its fields from
 
     @property
     def multi_class(self) -> bool:
@@ -436,9 +437,12 @@ def parse_scenario(raw: Any) -> Scenario:
     direct = cache.capacity_tokens is not None
     model_values = values["model"]
     explicit_arch = any(k in model_values for k in ("num_layers", "num_kv_heads", "head_dim"))
+    assumed_from = None
     if "preset" not in model_values and not explicit_arch and (model_values or not direct):
         # No preset and no architecture: the default model, with any dtype or size overrides given.
         model_values = {"preset": FIELDS_BY_PATH["model.preset"].default, **model_values}
+        if isinstance(raw.get("model"), dict):  # a model section was given, so this is no chosen default
+            assumed_from = model_values["preset"]
     model = _model(model_values, need_weights=not direct) if model_values else None
     hardware = None
     if not direct or values["hardware"] or model is not None:
@@ -446,7 +450,11 @@ def parse_scenario(raw: Any) -> Scenario:
         hardware = _hardware(values["hardware"], deploy, model)
     cache = _engine_block_size(cache, model, hardware)
     tiers = _tiers(raw.get("tiers"), direct_without_model=model is None)
-    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy)
+    if model is not None and hardware is not None:
+        limit = hardware.max_model_len or model.max_position_embeddings
+        traffic = replace(traffic, context_limit=limit or None)
+    return Scenario(model, hardware, cache, workload, cluster, raw, latency, tiers, tiers_policy, traffic, deploy,
+                    assumed_from)
 
 
 def _engine_block_size(cache: CacheSpec, model: ModelSpec | None, hardware: HardwareSpec | None) -> CacheSpec:

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -58,22 +59,41 @@ class BadLine(ValueError):
     """A line the reader cannot use; the message names the field, the value and what is allowed."""
 
 
-def open_text(path: str) -> io.TextIOBase:
-    """The file as text, decompressing `.gz`; a ValueError names the path when it cannot be opened."""
+def file_name(path: str) -> str:
+    """The name messages give a trace: its file name, not the directory it was read from (in the
+    page's worker that is the mount point, which the user never chose)."""
+    return os.path.basename(str(path)) or str(path)
+
+
+def given_name(name: object) -> str | None:
+    """A caller's name for the trace when it gives a usable one (only shown, never opened)."""
+    return name[:200] if isinstance(name, str) and name.strip() else None
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a read failed, without the path an OSError's text carries."""
+    if isinstance(exc, OSError):
+        return exc.strerror or (str(exc.args[0]) if exc.args else type(exc).__name__)
+    return str(exc)
+
+
+def open_text(path: str, name: str | None = None) -> io.TextIOBase:
+    """The file as text, decompressing `.gz`; a ValueError names the file (`name`, else its file name)
+    when it cannot be opened."""
     try:
         if str(path).endswith(".gz"):
             return gzip.open(path, "rt", encoding="utf-8", newline="")
         return open(path, encoding="utf-8", newline="")
     except OSError as exc:
-        raise ValueError(f"trace: cannot read {str(path)!r}: {exc.strerror}") from None
+        raise ValueError(f"trace: cannot read {name or file_name(path)!r}: {_reason(exc)}") from None
 
 
-def detect_format(path: str) -> str:
+def detect_format(path: str, name: str | None = None) -> str:
     """'csv' by file name, else 'bailian' when the first JSON object has chat_id, else 'mooncake'."""
-    name = str(path).lower().removesuffix(".gz")
-    if name.endswith(".csv"):
+    lowered = str(path).lower().removesuffix(".gz")
+    if lowered.endswith(".csv"):
         return "csv"
-    with open_text(path) as f:
+    with open_text(path, name) as f:
         try:
             for _, line in zip(range(50), f):
                 try:
@@ -83,7 +103,7 @@ def detect_format(path: str) -> str:
                 if isinstance(obj, dict):
                     return "bailian" if "chat_id" in obj else "mooncake"
         except (OSError, EOFError, UnicodeDecodeError) as exc:
-            raise ValueError(f"trace: cannot read {str(path)!r}: {exc}") from None
+            raise ValueError(f"trace: cannot read {name or file_name(path)!r}: {_reason(exc)}") from None
     return "mooncake"
 
 
@@ -287,15 +307,18 @@ class TraceFile:
     fmt: str | None = None
     block_size: int | None = None
     skipped: Skipped = field(default_factory=Skipped)
+    name: str | None = None          # what messages call it (the user's file name); default: the path's
 
     def __post_init__(self) -> None:
+        if self.name is None:
+            self.name = file_name(self.path)
         if self.fmt is None:
-            self.fmt = detect_format(self.path)
+            self.fmt = detect_format(self.path, self.name)
         if self.fmt not in FORMATS:
             raise ValueError(f'format: "{self.fmt}" is not allowed; expected one of '
                              + ", ".join(f'"{f}"' for f in FORMATS))
         if self.block_size is None:
-            self.block_size = infer_block_size(self.path, DEFAULT_BLOCK_SIZE[self.fmt]) \
+            self.block_size = infer_block_size(self.path, DEFAULT_BLOCK_SIZE[self.fmt], name=self.name) \
                 if self.fmt != "csv" else DEFAULT_BLOCK_SIZE[self.fmt]
         if isinstance(self.block_size, bool) or not isinstance(self.block_size, int) \
                 or not 1 <= self.block_size <= 1 << 20:
@@ -305,7 +328,7 @@ class TraceFile:
     def requests(self) -> Iterator[Request]:
         """The usable requests in file order."""
         self.skipped = Skipped()
-        with open_text(self.path) as f:
+        with open_text(self.path, self.name) as f:
             try:
                 if self.fmt == "csv":
                     yield from _csv(f, self.skipped)
@@ -320,15 +343,15 @@ class TraceFile:
             except FormatMismatch as exc:
                 raise ValueError(f"trace: {exc}") from None
             except (OSError, EOFError, UnicodeDecodeError) as exc:
-                raise ValueError(f"trace: cannot read {self.path!r}: {exc}") from None
+                raise ValueError(f"trace: cannot read {self.name!r}: {_reason(exc)}") from None
 
 
-def infer_block_size(path: str, default: int, lines: int = 2000) -> int:
+def infer_block_size(path: str, default: int, lines: int = 2000, name: str | None = None) -> int:
     """The block size the ids were made with, from the first lines: a prompt of n ids holds more than
     (n - 1) b and at most n b tokens. The format's default when it fits (or nothing can be told),
     else the largest power of two that fits, else the smallest size that does."""
     lo, hi = 1, 1 << 20
-    with open_text(path) as f:
+    with open_text(path, name) as f:
         try:
             for _, line in zip(range(lines), f):
                 try:
@@ -384,5 +407,5 @@ def no_usable_lines(source: TraceFile) -> ValueError:
     """The error for a trace without one usable request."""
     s = source.skipped
     detail = f"; {s.count} line(s) skipped, first: {s.messages[0]}" if s.messages else ""
-    return ValueError(f"trace: {source.path!r} has no usable request line "
+    return ValueError(f"trace: {source.name!r} has no usable request line "
                       f"(expected {source.fmt} format){detail}")

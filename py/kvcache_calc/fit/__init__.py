@@ -18,7 +18,7 @@ never hit in its replay): the scenario says so with `cache.admission: "trace_rep
 from __future__ import annotations
 
 from ..scenario import parse_scenario
-from ..trace import TraceFile, no_usable_lines, run_in_time_order
+from ..trace import TraceFile, given_name, no_usable_lines, run_in_time_order
 from .classes import fit_conversations
 from .conversations import link, steady_conversations
 
@@ -26,9 +26,10 @@ __all__ = ["fit", "fit_details", "fit_table", "fit_conversations"]
 
 
 def fit_details(path: str, block_size: int | None = None, fmt: str | None = None,
-                capacity_tokens: int | None = None) -> dict:
-    """The fitted scenario plus what the fit saw (conversations, links by kind, per-class fits)."""
-    source = TraceFile(str(path), fmt, block_size)
+                capacity_tokens: int | None = None, name: str | None = None) -> dict:
+    """The fitted scenario plus what the fit saw (conversations, links by kind, per-class fits);
+    `name`: what messages call the file (default its file name)."""
+    source = TraceFile(str(path), fmt, block_size, name=given_name(name))
     b = source.block_size
     convs = run_in_time_order(source, lambda reqs: link(reqs, b, source.fmt))
     if not convs:
@@ -50,9 +51,9 @@ def fit_details(path: str, block_size: int | None = None, fmt: str | None = None
 
 
 def fit(path: str, block_size: int | None = None, fmt: str | None = None,
-        capacity_tokens: int | None = None) -> dict:
+        capacity_tokens: int | None = None, name: str | None = None) -> dict:
     """A scenario JSON whose workload matches the trace's conversations."""
-    return fit_details(path, block_size, fmt, capacity_tokens)["scenario"]
+    return fit_details(path, block_size, fmt, capacity_tokens, name)["scenario"]
 
 
 def _law_text(law) -> str:

@@ -634,14 +634,39 @@ def integer_pmf(d: Dist) -> list[float]:
     return [pmf.get(j, 0.0) for j in range(1, top + 1)]
 
 
-def reach_probabilities(d: Dist) -> list[tuple[float, float]]:
-    """[(P(N >= j), P(N > j)) for j = 1, 2, ...] of a turn-count law."""
+def _geometric_rows(q: float) -> int:
+    """len(integer_pmf) of a geometric law, without building it."""
+    return min(MAX_TURNS, max(1, math.ceil(math.log(TAIL) / math.log(q))))
+
+
+def reach_rows(d: Dist, below: float = 0.0) -> int:
+    """How many rows reach_probabilities has, or, with `below`, the rows before the first whose
+    P(N >= j) is under it (at least one)."""
+    if isinstance(d, Geometric) and d.q > 0.0:
+        q = d.q
+        count = _geometric_rows(q)
+        if below <= 0.0:
+            return count
+        j = max(1, math.ceil(math.log(below) / math.log(q)))
+        while j > 1 and q ** (j - 1) < below:
+            j -= 1
+        while j < count and q ** j >= below:
+            j += 1
+        return min(j, count)
+    reach = reach_probabilities(d)
+    return next((j for j, (r, _) in enumerate(reach) if r < below), len(reach)) or 1
+
+
+def reach_probabilities(d: Dist, rows: int | None = None) -> list[tuple[float, float]]:
+    """[(P(N >= j), P(N > j)) for j = 1, 2, ...] of a turn-count law (the first `rows` of them)."""
     if isinstance(d, Geometric):
         q = d.q
         if q <= 0.0:
             return [(1.0, 0.0)]
-        count = len(integer_pmf(d))
+        count = _geometric_rows(q) if rows is None else min(rows, _geometric_rows(q))
         return [(q ** (j - 1), q ** j) for j in range(1, count + 1)]
+    if rows is not None:
+        return reach_probabilities(d)[:rows]
     if isinstance(d, Fixed):
         n = int(d.value)
         return [(1.0, 1.0 if j < n else 0.0) for j in range(1, n + 1)]

@@ -16,6 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from .distributions import MAX_TURNS
 from .prefixes import EXACT_RANKS, zipf_bins
 from .resolved import Traffic
 from .spec import PrefixGroup
@@ -126,6 +127,9 @@ class TrafficGenerator:
         for ct in traffic.classes:
             levels = [(name, k, traffic.kinds[k].blocks) for name, k in zip(ct.spec.prefix, ct.levels)]
             self.paths.append((levels, spec.prefix_tokens(ct.spec)))
+        # per class: the turns the context limit lets a conversation have (as the model ends them)
+        self.turn_limits = [len(ct.table.reach) if ct.table.refused_share > 0.0 else MAX_TURNS
+                            for ct in traffic.classes]
         self.events: list = []           # (time, order, conversation)
         self.order = itertools.count()
         self.conversations = 0
@@ -148,7 +152,7 @@ class TrafficGenerator:
             variants = variants + (self.samplers[name].sample(rng),)
             nodes.append(((kind, variants), blocks))
             shared += blocks
-        turns = max(1, int(round(cls.turns.sample(rng))))
+        turns = min(self.turn_limits[ci], max(1, int(round(cls.turns.sample(rng)))))
         context = max(0, int(round(cls.context.sample(rng))))
         return _Conversation(ci, tuple(nodes), shared, tokens, turns, context)
 

@@ -42,6 +42,7 @@ class Profile:
     popularity: tuple[float, ...]                # per level, the node's probability of being chosen
 
 
+@lru_cache(maxsize=256)
 def zipf_bins(count: int, exponent: float) -> tuple[tuple[float, float], ...]:
     """(variants, popularity of each) of a Zipf catalog; the popularities sum to 1 over the variants."""
     if count == 1:
@@ -90,36 +91,45 @@ def _merge(bins: list[tuple[float, float, tuple[float, ...]]], ratio: float, lim
     return out
 
 
-@lru_cache(maxsize=64)
 def kinds_of(spec: TrafficSpec, block_size: int) -> tuple[Kind, ...]:
     """Every path of prefix groups some class starts with (each prefix of each class's path)."""
+    return _kinds(spec.groups, tuple(c.prefix for c in spec.classes), block_size)
+
+
+# cached on the groups and paths alone: a sweep over rates, turns or tokens keeps them
+@lru_cache(maxsize=64)
+def _kinds(groups: tuple[PrefixGroup, ...], paths: tuple[tuple[str, ...], ...], block_size: int) -> tuple[Kind, ...]:
     b = block_size
+    by_name = {g.name: g for g in groups}
     seen: dict[tuple[str, ...], Kind] = {}
-    for c in spec.classes:
+    for prefix in paths:
         tokens = 0
         level_bins: list[tuple[float, float, tuple[float, ...]]] = [(1.0, 1.0, ())]
-        for depth, name in enumerate(c.prefix, start=1):
-            g: PrefixGroup = spec.group(name)
+        for depth, name in enumerate(prefix, start=1):
+            g: PrefixGroup = by_name[name]
             before = tokens // b
             tokens += g.tokens
             own = zipf_bins(g.count, g.zipf)
             level_bins = _merge([(n1 * n2, p1 * p2, levels + (p1 * p2,))
                                  for n1, p1, levels in level_bins for n2, p2 in own], 1.05, MAX_BINS)
-            path = c.prefix[:depth]
+            path = prefix[:depth]
             if path not in seen:
                 seen[path] = Kind(path, tokens // b - before, before,
                                   tuple((n, p) for n, p, _ in level_bins))
     return tuple(seen.values())
 
 
-@lru_cache(maxsize=64)
 def profiles_of(spec: TrafficSpec, class_index: int) -> tuple[Profile, ...]:
     """A class's conversations grouped by the popularity of the nodes they use (one profile when every
     group on its path has one variant)."""
-    c = spec.classes[class_index]
+    prefix = spec.classes[class_index].prefix
+    return _profiles(tuple(spec.group(name) for name in prefix))
+
+
+@lru_cache(maxsize=64)
+def _profiles(path: tuple[PrefixGroup, ...]) -> tuple[Profile, ...]:
     level_bins: list[tuple[float, float, tuple[float, ...]]] = [(1.0, 1.0, ())]
-    for name in c.prefix:
-        g = spec.group(name)
+    for g in path:
         level_bins = _merge([(n1 * n2, p1 * p2, levels + (p1 * p2,))
                              for n1, p1, levels in level_bins for n2, p2 in zipf_bins(g.count, g.zipf)],
                             1.05, MAX_BINS)

@@ -124,7 +124,7 @@ def build_traffic(spec: TrafficSpec, block_size: int, admission: str = ENGINE) -
     index = {k.path: i for i, k in enumerate(kinds)}
     classes = []
     for i, c in enumerate(spec.classes):
-        table = class_table(c, spec.prefix_tokens(c), block_size, admission)
+        table = class_table(c, spec.prefix_tokens(c), block_size, admission, spec.context_limit)
         levels = tuple(index[c.prefix[:d]] for d in range(1, len(c.prefix) + 1))
         classes.append(ClassTraffic(i, c, table, levels, profiles_of(spec, i)))
     kind_classes = tuple(tuple(c.index for c in classes if k.path == c.spec.prefix[:len(k.path)]) for k in kinds)

@@ -85,6 +85,9 @@ class TrafficSpec:
     groups: tuple[PrefixGroup, ...]
     classes: tuple[TrafficClass, ...]
     single: bool = False               # from the version-1 fields
+    # the engine's max_model_len: a turn whose prompt is longer is refused, so the conversation ends
+    # before it (None: no model, no limit)
+    context_limit: int | None = None
 
     def group(self, name: str) -> PrefixGroup:
         for g in self.groups:

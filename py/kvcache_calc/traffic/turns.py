@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from operator import mul, sub
 
-from .distributions import Dist, Fixed, reach_probabilities
+from .distributions import Dist, Fixed, Geometric, reach_probabilities, reach_rows
 from .spec import TrafficClass
 
 ENGINE = "engine"              # the full blocks of prompt and output enter the cache (vLLM, SGLang)
@@ -32,6 +32,8 @@ MAX_REPRESENTATIVES = 64     # more changed the grid's hit rates by < 0.15 point
 MIN_REPRESENTATIVES = 16
 PATH_BUDGET = 1 << 16          # representatives x turns
 LATENCY_GROUPS = 8             # per turn, for the prefill roofline's averages
+MAX_TABLE_TURNS = 2048         # rows of a table; past them turns share the last row (see _table)
+PERMUTATION_CHUNK = 256        # turns' worth of pairings drawn at a time
 MANY_TAIL = 1e-6               # turn-count mass a class with varying tokens leaves out (at its last turn)
 
 
@@ -46,6 +48,8 @@ class ClassTable:
     touched: tuple[tuple[int, ...], ...]
     reused: tuple[tuple[int, ...], ...]
     block_size: int
+    refused_share: float = 0.0     # conversations that end because their next prompt exceeds the context limit
+    beyond_share: float = 0.0      # conversations longer than MAX_TABLE_TURNS (their later turns share its row)
 
     @property
     def representatives(self) -> int:
@@ -248,38 +252,47 @@ def _kinds(follow_ups: tuple[tuple[str, float], ...], k: int) -> tuple[str, ...]
     return tuple(out)
 
 
-def class_table(cls: TrafficClass, prefix_tokens: int, block_size: int, admission: str = ENGINE) -> ClassTable:
-    """The representative conversations of a class behind `prefix_tokens` shared tokens (cached on what
-    they depend on: the points of a sweep over rates, think times or capacity share them)."""
-    return _table(cls.turns, cls.context, cls.user, cls.output, cls.follow_ups, prefix_tokens, block_size, admission)
+def class_table(cls: TrafficClass, prefix_tokens: int, block_size: int, admission: str = ENGINE,
+                context_limit: int | None = None) -> ClassTable:
+    """The representative conversations of a class behind `prefix_tokens` shared tokens, ending before
+    a turn whose prompt exceeds `context_limit` (cached on what they depend on: the points of a sweep
+    over rates, think times or capacity share them)."""
+    return _table(cls.turns, cls.context, cls.user, cls.output, cls.follow_ups, prefix_tokens, block_size, admission,
+                  context_limit)
 
 
 @lru_cache(maxsize=128)
 def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
-           follow_ups: tuple[tuple[str, float], ...], prefix_tokens: int, block_size: int, admission: str) -> ClassTable:
+           follow_ups: tuple[tuple[str, float], ...], prefix_tokens: int, block_size: int, admission: str,
+           context_limit: int | None = None) -> ClassTable:
     cls = TrafficClass("", 1.0, (), turn_law, Fixed(0.0), context_law, user_law, output_law, follow_ups)
-    reach = reach_probabilities(cls.turns)
+    # rows counted before they are built: a long turn law's table usually ends at the context limit
+    turns = reach_rows(turn_law)
     if not cls.deterministic:
         # many representatives: the turns past a millionth of the conversations end there instead
-        cut = next((j for j, (r, _) in enumerate(reach) if r < MANY_TAIL), len(reach))
-        if cut < len(reach):
-            reach = reach[:cut]
-            reach[-1] = (reach[-1][0], 0.0)
-    turns = len(reach)
+        turns = reach_rows(turn_law, MANY_TAIL)
+    # a longer law's turns past MAX_TABLE_TURNS share the last row (computed one turn further, for its reuse)
+    lumped = turns > MAX_TABLE_TURNS
+    law_turns, turns = turns, min(turns, MAX_TABLE_TURNS + 1)
     b = block_size
     shared = prefix_tokens // b
-    k = 1 if cls.deterministic else max(MIN_REPRESENTATIVES, min(MAX_REPRESENTATIVES, PATH_BUDGET // turns))
+    rows = min(turns, MAX_TABLE_TURNS)
+    k = 1 if cls.deterministic else max(MIN_REPRESENTATIVES, min(MAX_REPRESENTATIVES, PATH_BUDGET // rows))
     contexts = _strata(cls.context, k)
     users = _strata(cls.user, k)
     outputs = _strata(cls.output, k)
     kinds = _kinds(cls.follow_ups, k)
-    perms = _permutations(k, 1 + 3 * turns) if k > 1 else None
+    # drawn as the turns need them: a conversation the context limit ends early needs few
+    perms = _permutations(k, min(1 + 3 * turns, 4 + 3 * PERMUTATION_CHUNK)) if k > 1 else None
     trace = admission == TRACE_REPLAY
+    refused = 0.0
     prompts_t, touched_t, reused_t = [], [], []
     identity = range(k)
     context = [contexts[x] for x in (perms[0] if perms else [0] * k)]
     prompt = user_prev = out_prev = full_prev = None
     for j in range(turns):
+        if perms is not None and len(perms) < 4 + 3 * j:
+            _permutations(k, min(1 + 3 * turns, 4 + 3 * (j + PERMUTATION_CHUNK)))  # extends perms in place
         pu = perms[1 + 3 * j] if perms else [0] * k
         po = perms[2 + 3 * j] if perms else [0] * k
         user = [max(1.0, users[x]) for x in pu]
@@ -291,6 +304,13 @@ def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
             kept = [prompt[i] + out_prev[i] if kinds[pk[i]] == "continue" else
                     prompt[i] if kinds[pk[i]] == "resend" else prompt[i] - user_prev[i] for i in identity]
             prompt = [c + u for c, u in zip(kept, user)]
+            if context_limit is not None and sum(prompt) > context_limit * k:
+                # The engine refuses a prompt longer than its max_model_len, so the conversation cannot
+                # go on: it ends at turn j. This is also what bounds the table of a growing conversation
+                # (about max_model_len / tokens per turn rows, whatever the mean turn count). With varying
+                # tokens the representatives end together, when their mean prompt passes the limit.
+                refused = reach_probabilities(turn_law, j + 1)[j][0]
+                break
             if trace:
                 limits = [int(p // b) for p in prompt]
             else:
@@ -306,5 +326,31 @@ def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
         user_prev, out_prev = user, out
         prompts_t.append(tuple(prompt))
         touched_t.append(touched)
-    reused_t.append((0,) * k)  # the last possible turn has no follow-up
-    return ClassTable(tuple(reach), shared, tuple(prompts_t), tuple(touched_t), tuple(reused_t), b)
+    lumped = lumped and len(prompts_t) > MAX_TABLE_TURNS
+    beyond = 0.0
+    if lumped:
+        # Turns MAX_TABLE_TURNS and later all take that turn's row: their weights are summed into it,
+        # so turn and request counts stay exact and every later turn looks like that one. That is
+        # exact for conversations that stop growing (branching ones, the only ones the context limit
+        # does not end first) and understates the size of growing ones (no model, so no limit).
+        prompts_t.pop()
+        touched_t.pop()
+        beyond = reach_probabilities(turn_law, MAX_TABLE_TURNS + 1)[MAX_TABLE_TURNS][0]
+        reach = reach_probabilities(turn_law, MAX_TABLE_TURNS)
+        reach[-1] = _tail_sums(turn_law, MAX_TABLE_TURNS, law_turns)
+    else:
+        reused_t.append((0,) * k)  # the last possible turn has no follow-up
+        reach = reach_probabilities(turn_law, len(prompts_t))
+        if len(reach) < reach_rows(turn_law):
+            reach[-1] = (reach[-1][0], 0.0)  # the turns cut off (by the context or MANY_TAIL) end at this one
+    return ClassTable(tuple(reach), shared, tuple(prompts_t), tuple(touched_t), tuple(reused_t), b, refused, beyond)
+
+
+def _tail_sums(turn_law: Dist, first: int, rows: int) -> tuple[float, float]:
+    """(Σ P(N >= j), Σ P(N > j)) over the turns j = first .. rows of the law's table (the last ends)."""
+    if isinstance(turn_law, Geometric):
+        q = turn_law.q
+        reach = q ** (first - 1) * (1.0 - q ** (rows - first + 1)) / (1.0 - q)
+        return reach, q * reach - q ** rows
+    tail = reach_probabilities(turn_law, rows)[first - 1:]
+    return sum(r for r, _ in tail), sum(m for _, m in tail[:-1])
