@@ -120,7 +120,13 @@ export class ResultsView {
   build() {
     const root = this.root;
     root.replaceChildren();
+    // The state in one sentence before any number: which model, keeping up or not (Python's `status`).
+    this.statusLine = el("p", "headline-status");
+    this.statusLine.id = "headline-status";
+    this.statusLine.hidden = true;
+    root.append(this.statusLine);
     const headline = el("div", "headline");
+    this.headline = headline;
     for (const key of ["token_hit_rate", "request_hit_rate"]) {
       const card = el("div", "headline-card");
       card.append(this.label("h3", "headline-label", key),
@@ -262,6 +268,22 @@ export class ResultsView {
     this.budgetView.relabel();
   }
 
+  /** The headline sentence of Python's `status`: the model assumed, and whether the cluster keeps up. */
+  renderStatus(status) {
+    const line = this.statusLine;
+    line.hidden = !status;
+    if (!status) return;
+    const model = status.model || {};
+    const name = model.label ? (model.assumed_from ? t("status_model_assumed", { label: model.label }) : model.label)
+      : t("status_model_custom");
+    const key = status.state === "refused" ? "status_refused"
+      : status.state === "overloaded" ? (status.replicas_needed ? "status_overloaded_needs" : "status_overloaded_none")
+        : "status_ok";
+    line.textContent = t(key, { model: name, replicas_needed: integer(status.replicas_needed) });
+    line.dataset.state = status.state;
+    this.headline.dataset.state = status.state;
+  }
+
   /**
    * Each metric's change against the pinned baseline (Python's `compare` deltas), after its value:
    * rates in percentage points, other figures as a relative change; null removes them.
@@ -294,6 +316,7 @@ export class ResultsView {
   /** The numbers of one `predict` result (also the `predict` part of an `analyze` result). */
   renderPredict(predict) {
     this.lastPredict = predict;
+    this.renderStatus(predict.status);
     for (const [key, { node, format }] of this.values) setMetric(node, predict[key], format);
     this.neverFills.hidden = !(predict.characteristic_time_s === null || predict.characteristic_time_s === undefined);
     const latencyKnown = finite(predict.ttft_s);

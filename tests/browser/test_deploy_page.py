@@ -57,7 +57,7 @@ def test_a_hostile_checkpoint_is_refused_in_the_form_and_in_a_link(watch):
     field.dispatch_event("change")
     watch.wait_idle()
     watch.page.wait_for_selector("#field-deploy-model_id-error:not(:empty)")
-    assert "deploy.model_id" in watch.page.text_content("#field-deploy-model_id-error")
+    assert "Checkpoint: " in watch.page.text_content("#field-deploy-model_id-error")  # the label, not deploy.model_id
     assert "rm -rf" not in (shown(watch) or "")
     field.fill("")
     field.dispatch_event("change")

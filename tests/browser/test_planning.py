@@ -191,7 +191,7 @@ def test_bad_tier_value_names_the_field(booted, page, default_scenario):
     page.select_option("select[name='tiers.0.capacity_unit']", "capacity_tokens")
     page.fill("input[name='tiers.0.capacity_tokens']", "1.5")
     booted.wait_idle()
-    assert "tiers.0.capacity_tokens" in page.text_content(".field[data-path='tiers.0.capacity_tokens'] .field-error")
+    assert "Tier 1 · Capacity: 1.5 is not allowed; enter a whole number" in page.text_content(".field[data-path='tiers.0.capacity_tokens'] .field-error")
     page.fill("input[name='tiers.0.capacity_tokens']", "500000")
     booted.wait_idle()
     assert booted.scenario()["tiers"] == [{"name": "nvram", "capacity_tokens": 500000, "read_gb_per_s": 20}]
