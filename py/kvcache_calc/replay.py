@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Iterable, Sequence
@@ -66,8 +67,8 @@ class CurveAccumulator:
     """
 
     block_size: int
-    slope: dict[int, int] = field(default_factory=dict)
-    request_at: dict[int, int] = field(default_factory=dict)
+    slope: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    request_at: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     prompt_tokens: int = 0
     ceiling_tokens: int = 0
     requests: int = 0
@@ -83,12 +84,17 @@ class CurveAccumulator:
         full = min(seen, length // b)                      # leading seen blocks worth b tokens
         part = min(length - full * b, b) if full < seen else 0   # the block input_length ends in
         top = 0
-        ramp, reuse = self._ramp, self.reuse_tokens
+        ramp, reuse, slope = self._ramp, self.reuse_tokens, self.slope
         for a, e, d0, seg_time, _, _ in runs:
             tokens = 0
             m = (e if e < full else full) - a
             if m > 0:
-                top = ramp(d0, m, b, top)
+                if d0 > top:   # the usual case of _ramp, inline
+                    slope[d0] += b
+                    slope[d0 + m] -= b
+                    top = d0 + m - 1
+                else:
+                    top = ramp(d0, m, b, top)
                 tokens = m * b
             if part and a <= full < e:
                 top = ramp(d0 + full - a, 1, part, top)
@@ -99,21 +105,21 @@ class CurveAccumulator:
             if tokens:
                 reuse[bisect.bisect_right(REUSE_LIMITS, now - seg_time)] += tokens
         self.ceiling_tokens += min(seen * b, length)
-        self.request_at[top] = self.request_at.get(top, 0) + 1
+        self.request_at[top] += 1
 
     def _ramp(self, d0: int, m: int, w: int, top: int) -> int:
         """Add m blocks of w tokens at distances d0.., raised to the running max `top`."""
         slope = self.slope
         if d0 <= top:   # blocks nearer than an earlier block of the prompt wait for it: a point at top
             c = min(m, top - d0 + 1)
-            slope[top] = slope.get(top, 0) + c * w
-            slope[top + 1] = slope.get(top + 1, 0) - c * w
+            slope[top] += c * w
+            slope[top + 1] -= c * w
             m -= c
             d0 = top + 1
             if m <= 0:
                 return top
-        slope[d0] = slope.get(d0, 0) + w
-        slope[d0 + m] = slope.get(d0 + m, 0) - w
+        slope[d0] += w
+        slope[d0 + m] -= w
         return d0 + m - 1
 
     def tokens_at(self, capacities: Sequence[int]) -> list[int]:
