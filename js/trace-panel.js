@@ -2,19 +2,26 @@
 // hit-rate curve with the current capacity marked, the reuse-time histogram, the trace's
 // statistics and skipped lines, and the fitted scenario with "Use these parameters".
 //
+// Traces run in a worker of their own (a second CalculatorClient on worker.js, started when the
+// panel is first pointed at or focused): a 100 MB trace takes a minute, and the page's calculator
+// keeps answering edits meanwhile. Cancel ends that worker (a fresh one takes its place), which
+// stops Python mid-replay and frees its memory.
+//
 // Flow (every number is Python's; this file formats and draws):
-//   load_trace {file}|{url}  -> {path}           the worker mounts the File (js/trace-worker.js)
-//   predict {scenario}       -> kv_bytes_per_token, cache_capacity_tokens (the point to mark)
+//   load_trace {file}|{url}  -> {path}           the trace worker mounts the File (js/trace-worker.js)
+//   predict {scenario}       -> kv_bytes_per_token, cache_capacity_tokens (the point to mark; page's worker)
 //   replay {path, capacity_tokens, kv_bytes_per_token}  -> curve, points, ceiling, stats, skipped
 //   fit {path}               -> a scenario (cache.block_size, admission; workload: rate, prefix groups, classes)
 //   model_vs_replay {fitted scenario, points: a dozen of the replay's}  -> the model's curve, the gaps
-// Progress comes as {type: "trace-progress"} messages from the worker. Text only via textContent.
+// Progress comes as {type: "trace-progress"} messages from the trace worker; after each read the
+// container's data-heap-bytes holds the worker's WebAssembly memory (for the bench). Text only via textContent.
 
 import { applyStaticStrings, fieldText } from "./i18n.js";
 import { tt } from "./trace-i18n.js";
 import { integer, percent, plain, points, rawValue, seconds, tokens } from "./format.js";
 import { lawVocabulary, summarizeLaw } from "./laws.js";
 import { applyScenarioPatch } from "./traffic.js";
+import { CalculatorClient } from "./worker-client.js";
 
 const EXAMPLES = [
   { key: "trace_example_conversation", url: "traces/mooncake_conversation_trace.jsonl" },
@@ -74,7 +81,8 @@ function chartLibrary() {
 export class TracePanel {
   constructor(container, { client, schema, getScenario, onUseScenario }) {
     this.container = container;
-    this.client = client;
+    this.client = client; // the page's worker: predict only
+    this.traceClient = null; // created on first need (traceWorker())
     this.fields = new Map((schema?.fields || []).map((field) => [field.path, field]));
     this.traffic = schema?.traffic || null;
     this.vocabulary = lawVocabulary(this.traffic);
@@ -85,7 +93,6 @@ export class TracePanel {
     this.result = null;
     this.charts = [];
     this.build();
-    client.on("trace-progress", (message) => this.showProgress(message));
     new MutationObserver(() => this.relabel()).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   }
 
@@ -113,7 +120,11 @@ export class TracePanel {
       element("label", { className: "trace-block" }, [text("span", "trace_block_size"), this.blockInput]),
       element("div", { className: "trace-examples" }, [text("span", "trace_examples"), ...this.exampleButtons]),
     ]);
-    this.statusBox = element("div", { className: "trace-status", attrs: { hidden: "" } }, [this.progress, this.stageLabel]);
+    this.cancelButton = text("button", "trace_cancel", { className: "trace-cancel", attrs: { type: "button", id: "trace-cancel", hidden: "" } });
+    this.cancelButton.addEventListener("click", () => this.cancel());
+    this.statusBox = element("div", { className: "trace-status", attrs: { hidden: "" } }, [this.progress, this.stageLabel, this.cancelButton]);
+    // the worker boots while the user reaches for a file or an example
+    for (const type of ["pointerover", "focusin"]) controls.addEventListener(type, () => this.traceWorker(), { once: true });
     this.container.append(
       text("p", "trace_intro", { className: "trace-intro" }),
       text("p", "trace_local_note", { className: "trace-local-note", attrs: { id: "trace-local-note" } }),
@@ -143,18 +154,56 @@ export class TracePanel {
     this.statusBox.hidden = false;
   }
 
-  showProgress({ stage, loaded, total }) {
+  /** The trace worker's client, started on first need. */
+  traceWorker() {
+    if (!this.traceClient) {
+      const client = new CalculatorClient(new URL("../worker.js", import.meta.url), {
+        onProgress: (stage, fraction) => this.showBoot(fraction),
+        // data-trace-worker counts the workers (Cancel ends one): the tests read it
+        onRestart: () => { this.container.dataset.traceWorker = String(client.generation); },
+      });
+      client.on("trace-progress", (message) => this.showProgress(message));
+      this.traceClient = client;
+      this.container.dataset.traceWorker = String(client.generation);
+    }
+    return this.traceClient;
+  }
+
+  showBoot(fraction) {
+    if (this.container.dataset.state === "busy" && this.stage?.key === "trace_stage_boot" && isNumber(fraction)) {
+      this.progress.value = fraction;
+    }
+  }
+
+  showProgress({ stage, loaded, total, heap_bytes: heap }) {
+    if (isNumber(heap)) this.container.dataset.heapBytes = String(heap);
     if (this.container.dataset.state !== "busy" || !this.stage) return;
+    if (this.stage.key === "trace_stage_boot") this.setStage(stage === "fetch" ? "trace_stage_fetch" : "trace_stage_replay", this.stage.name);
     const fetching = this.stage.key === "trace_stage_fetch";
     if ((stage === "fetch") !== fetching) return;
-    if (total > 0) this.progress.value = Math.min(1, loaded / total);
-    else this.progress.removeAttribute("value");
+    if (total > 0) {
+      this.progress.value = Math.min(1, loaded / total);
+      this.container.dataset.progress = String(this.progress.value);
+    } else this.progress.removeAttribute("value");
   }
 
   setBusy(busy) {
     this.container.dataset.state = busy ? "busy" : this.container.dataset.state;
     this.fileInput.disabled = busy;
     for (const button of this.exampleButtons) button.disabled = busy;
+    this.cancelButton.hidden = !busy;
+  }
+
+  /** Stop the running trace: its worker ends (Python stops where it is) and a fresh one takes over. */
+  cancel() {
+    if (this.container.dataset.state !== "busy") return;
+    const name = this.stage?.name || "";
+    this.runCounter++; // the run's awaits return to a stale run and stop there
+    this.traceClient?.cancel();
+    this.setBusy(false);
+    this.setStage("trace_stage_cancelled", name);
+    this.container.dataset.state = "cancelled";
+    this.fileInput.value = "";
   }
 
   blockSize() {
@@ -172,11 +221,13 @@ export class TracePanel {
     this.errorLine.textContent = "";
     delete this.container.dataset.curve;
     delete this.container.dataset.fit;
-    this.setStage(source.url ? "trace_stage_fetch" : "trace_stage_replay", source.name);
+    const worker = this.traceWorker();
+    this.setStage(!worker.booted ? "trace_stage_boot" : source.url ? "trace_stage_fetch" : "trace_stage_replay", source.name);
+    delete this.container.dataset.progress;
     const blockSize = this.blockSize();
     try {
       const predicting = this.client.call("predict", { scenario: this.getScenario(), advice: false });
-      const loaded = await this.client.call("load_trace", source.file ? { file: source.file } : { url: source.url });
+      const loaded = await worker.call("load_trace", source.file ? { file: source.file } : { url: source.url });
       if (!current()) return;
       if (!loaded.ok) throw loaded.error;
       const predicted = await predicting;
@@ -184,7 +235,7 @@ export class TracePanel {
       const kvBytes = isNumber(now?.kv_bytes_per_token) ? now.kv_bytes_per_token : null;
       const capacity = isNumber(now?.cache_capacity_tokens) ? now.cache_capacity_tokens : null;
       this.setStage("trace_stage_replay", source.name);
-      const replay = await this.client.call("replay", {
+      const replay = await worker.call("replay", {
         path: loaded.result.path, block_size: blockSize, capacity_tokens: capacity !== null ? [capacity] : [],
         policy: "lru", curve_points: CURVE_POINTS, format: null, kv_bytes_per_token: kvBytes,
       });
@@ -197,12 +248,12 @@ export class TracePanel {
       performance.mark("kvcache:trace-curve");
 
       this.setStage("trace_stage_fit", source.name);
-      const fit = await this.client.call("fit", { path: loaded.result.path, block_size: blockSize, format: null });
+      const fit = await worker.call("fit", { path: loaded.result.path, block_size: blockSize, format: null });
       if (!current()) return;
       if (fit.ok) {
         this.result.fit = fit.result;
         this.setStage("trace_stage_predict", source.name);
-        const model = await this.modelVsReplay(fit.result);
+        const model = await this.modelVsReplay(fit.result, worker);
         if (!current()) return;
         if (model.ok) this.result.model = model.result;
         else this.result.modelError = model.error.message;
@@ -232,13 +283,13 @@ export class TracePanel {
    * replay's capacities, and its gaps to the replay (Python's model_vs_replay): {ok, result:
    * {points: [{..., row}], worst_gap_points, median_gap_points}} | {ok: false, error}.
    */
-  async modelVsReplay(fitted) {
+  async modelVsReplay(fitted, worker) {
     const curve = (this.result.replay.curve || [])
       .filter((row) => !row.unlimited && isNumber(row.capacity_tokens) && isNumber(row.token_hit_rate));
     if (!curve.length) return { ok: false, error: { message: tt("trace_model_no_points") } };
     const step = Math.max(1, Math.ceil(curve.length / MODEL_POINTS));
     const rows = curve.filter((row, index) => index % step === 0 || index === curve.length - 1);
-    const reply = await this.client.call("model_vs_replay", {
+    const reply = await worker.call("model_vs_replay", {
       scenario: applyScenarioPatch(this.result.scenario, fitted),
       points: rows.map((row) => ({ capacity_tokens: row.capacity_tokens, token_hit_rate: row.token_hit_rate })),
     });

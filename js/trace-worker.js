@@ -3,7 +3,7 @@
 //
 //   page -> worker  {id, method: "load_trace", payload: {file: File|Blob} | {url: "traces/x.jsonl"}}
 //   worker -> page  {id, ok: true, result: {path, name, bytes}} | {id, ok: false, error}
-//   worker -> page  {type: "trace-progress", stage: "fetch"|"read", path, loaded, total}
+//   worker -> page  {type: "trace-progress", stage: "fetch"|"read", path, loaded, total, heap_bytes}
 //
 // The file is mounted read-only with Emscripten's WORKERFS: Python's reads become
 // FileReaderSync reads of 1 MiB slices of the File, so a 100 MB trace is never held in memory
@@ -21,8 +21,16 @@ const EMPTY_WINDOW = { contents: null, start: 0, bytes: new Uint8Array(0) };
 let readWindow = EMPTY_WINDOW; // the last bytes read from a mounted File
 let lastReport = { path: "", fraction: -1 };
 
+let runtime = null; // the Pyodide of the last load_trace
+
+/** The interpreter's WebAssembly memory in bytes (it only grows: after a replay, its peak), or null. */
+function heapBytes() {
+  const heap = runtime?._module?.HEAPU8;
+  return heap ? heap.buffer.byteLength : null;
+}
+
 function post(message) {
-  self.postMessage({ type: "trace-progress", ...message });
+  self.postMessage({ type: "trace-progress", heap_bytes: heapBytes(), ...message });
 }
 
 /**
@@ -100,6 +108,7 @@ export async function loadTrace(pyodide, payload, siteRoot) {
   } else {
     throw new Error("file: expected a File or a site URL");
   }
+  runtime = pyodide;
   const FS = pyodide.FS;
   hookReads(FS);
   if (mounted) FS.unmount(MOUNT); // the previous trace: one mounted at a time

@@ -80,6 +80,56 @@ def test_curve_matches_per_capacity_replay_on_mooncake_samples(name):
     assert_curve_exact(requests, 512, every=4)
 
 
+def plain_reused_blocks(requests):
+    """Blocks found again in some request's leading run of blocks seen before (a set, per block)."""
+    ever, reused = set(), set()
+    for r in requests:
+        for x in r.blocks:
+            if x not in ever:
+                break
+            reused.add(x)
+        ever.update(r.blocks)
+    return len(ever), len(reused)
+
+
+def test_curve_is_exact_on_long_16_token_prompts():
+    # prompts of hundreds of blocks: segments are cut in front as they empty, runs span many blocks
+    scenario = {"cache": {"block_size": 16},
+                "workload": {"arrival_rate": 0.5,
+                             "prefixes": [{"name": "system", "tokens": 900},
+                                          {"name": "docs", "tokens": 2500, "count": 40, "zipf": 1.1}],
+                             "classes": [{"name": "rag", "share": 1, "prefix": ["system", "docs"],
+                                          "turns": {"dist": "geometric", "mean": 4},
+                                          "think_time_s": {"dist": "exponential", "mean": 30},
+                                          "user_tokens": 90, "output_tokens": 200}]}}
+    requests = as_requests(scenario_trace(scenario, 300, seed=3, fmt="mooncake"))
+    assert max(len(r.blocks) for r in requests) > 300
+    assert_curve_exact(requests, 16, every=3)
+    stats = replay_requests(requests, 16)["stats"]
+    assert (stats["unique_blocks"], stats["reused_blocks"]) == plain_reused_blocks(requests)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_curve_and_reuse_are_exact_when_chained_and_scattered_requests_mix(seed):
+    # prefixes of earlier prompts (cut anywhere), then new or old blocks, sometimes reversed or repeated
+    rng = random.Random(seed)
+    requests = []
+    for i in range(1500):
+        if requests and rng.random() < 0.6:
+            base = rng.choice(requests[-40:]).blocks
+            blocks = base[:rng.randint(1, len(base))] + [rng.randint(0, 4000) for _ in range(rng.randint(0, 6))]
+            if rng.random() < 0.2:
+                blocks = blocks[::-1]
+            if rng.random() < 0.1:
+                blocks += blocks[:2]
+        else:
+            blocks = [rng.randint(0, 200) for _ in range(rng.randint(1, 90))]
+        requests.append(Request(float(i // 2), rng.randint(1, len(blocks) * 16), 3, blocks, i + 1))
+    assert_curve_exact(requests, 16, every=5)
+    stats = replay_requests(requests, 16)["stats"]
+    assert (stats["unique_blocks"], stats["reused_blocks"]) == plain_reused_blocks(requests)
+
+
 def test_lru_points_come_from_the_curve_and_other_policies_from_the_engine():
     requests = head(TRACES / "mooncake_synthetic_trace.jsonl", 600)
     caps = [100 * 512, 1000 * 512, float("inf")]

@@ -103,6 +103,11 @@ def test_chain_rekeying_is_stable():
     chain = BailianChain()
     assert chain.rekey([5, 5, 5]) == [0, 1, 2]
     assert chain.rekey([5, 5, 6]) == [0, 1, 3]
+    # hashes past 64 bits, and ones that would collide if a pair were packed carelessly
+    big = 1 << 64
+    assert chain.rekey([big, 5, big + 7]) == [4, 5, 6]
+    assert chain.rekey([big, 5, big + 7, 0]) == [4, 5, 6, 7]
+    assert chain.rekey([0, big]) == [8, 9] and chain.rekey([1]) == [10]
 
 
 def test_csv_format(tmp_path):

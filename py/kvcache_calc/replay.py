@@ -8,150 +8,34 @@ cached blocks, so with D_k = max(d_1..d_k) it hits k blocks at C for every k wit
 The recency stack is kept as segments: the blocks one request touched, in prompt order (tail-first
 touching leaves the head on top). Segments never move; a newer segment lies above every older
 one, and a block leaves its segment when a later request touches it. So a block's distance is the
-live size of the segments above its own (a Fenwick tree over segments, by creation) plus its live
-offset inside. A request's reused blocks come in runs that sit consecutively in one segment, and
-each run costs a few Python steps, whatever its length; per-block work is done by dict and list
-methods in C.
+live size of the segments above its own (blocks pushed after it, a running sum, less blocks taken
+out of those since, a Fenwick tree over segments) plus its live offset inside. A block's place is only its segment; a request's reused blocks come in runs that
+sit consecutively in one segment (checked with one list comparison), and each run costs a few
+Python steps, whatever its length. Per-block work is a handful of dict and list methods in C, so
+the whole curve costs less than one plain replay at one capacity, which loops over blocks in Python.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
-from operator import sub
+from itertools import repeat
 from typing import Iterable, Sequence
 
 from .cache import BeladyCache, make_cache
 from .trace import Request, TraceFile, given_name, no_usable_lines, run_in_time_order
 
-SHIFT = 32                      # a block's place: segment << SHIFT | position in the segment
-LOW = (1 << SHIFT) - 1
+TRIM_AFTER = 64                 # dead leading positions a segment keeps before it is cut
 REUSE_BINS = ((1.0, "<1 s"), (10.0, "1-10 s"), (60.0, "10-60 s"), (600.0, "1-10 min"),
               (3600.0, "10-60 min"), (math.inf, "1 h+"))
 DEFAULT_CURVE_POINTS = 50
+REUSE_LIMITS = [limit for limit, _ in REUSE_BINS]
 
 
 class NoRequests(ValueError):
     """The request stream was empty."""
-
-
-class StackDistances:
-    """The LRU recency stack of blocks, as segments; `access` gives distances, then touches."""
-
-    def __init__(self) -> None:
-        self.place: dict = {}           # block -> segment << SHIFT | position
-        self.lo: list[int] = []         # per segment: first live position
-        self.holes: dict[int, list[int]] = {}  # segment -> sorted dead positions >= lo (rare)
-        self.time: list[float] = []     # per segment: when its request came
-        self.tree: list[int] = [0] * 1025  # Fenwick tree of live sizes, segment s at index s + 1
-        self.total = 0                  # live blocks (= unique blocks seen)
-
-    def _above(self, seg: int) -> int:
-        """Live blocks in segments newer than `seg`."""
-        tree, i, s = self.tree, seg + 1, 0
-        while i:
-            s += tree[i]
-            i &= i - 1
-        return self.total - s
-
-    def _add(self, seg: int, delta: int) -> None:
-        tree, i, n = self.tree, seg + 1, len(self.tree)
-        while i < n:
-            tree[i] += delta
-            i += i & -i
-
-    def _grow(self) -> None:
-        sizes = [self._size(s) for s in range(len(self.lo) - 1)]
-        n = 2 * (len(self.tree) - 1)
-        tree = [0] * (n + 1)
-        for s, v in enumerate(sizes, start=1):
-            tree[s] += v
-            j = s + (s & -s)
-            if j <= n:
-                tree[j] += tree[s]
-        self.tree = tree
-
-    def _size(self, seg: int) -> int:
-        tree, i, s = self.tree, seg + 1, 0
-        while i:
-            s += tree[i]
-            i &= i - 1
-        j, t = seg, 0
-        while j:
-            t += tree[j]
-            j &= j - 1
-        return s - t
-
-    def access(self, blocks: Sequence, now: float) -> tuple[list[tuple[int, int, int, float]], int]:
-        """([(first index, end index, distance of the first, its segment's time)] for the leading
-        run of blocks seen before, that run's length); then the request's blocks go on top."""
-        place = self.place
-        where = list(map(place.get, blocks))
-        n = len(where)
-        try:
-            seen = where.index(None)
-        except ValueError:
-            seen = n
-        runs = []
-        if seen:
-            keys = list(map(sub, where[:seen], range(seen)))
-            lo, holes, times = self.lo, self.holes, self.time
-            a = 0
-            while a < seen:
-                key = keys[a]
-                e = _run_end(keys, a, seen, key)
-                v = where[a]
-                seg, pos = v >> SHIFT, v & LOW
-                offset = pos - lo[seg]
-                if holes and seg in holes:
-                    offset -= bisect.bisect_left(holes[seg], pos)
-                runs.append((a, e, self._above(seg) + offset + 1, times[seg]))
-                a = e
-        unique = blocks if len(set(blocks)) == n else list(dict.fromkeys(blocks))
-        if unique is blocks and (seen == n or where.count(None) == n - seen):
-            for a, e, _, _ in runs:
-                self._remove(where[a], e - a)
-        else:
-            self._remove_each(where, unique, place)
-        self._push(unique, now)
-        return runs, seen
-
-    def _remove(self, v: int, m: int) -> None:
-        seg, pos = v >> SHIFT, v & LOW
-        self._add(seg, -m)
-        self.total -= m
-        lo = self.lo
-        if pos == lo[seg]:
-            lo[seg] = pos + m
-            h = self.holes.get(seg)
-            if h:
-                while h and h[0] == lo[seg]:
-                    h.pop(0)
-                    lo[seg] += 1
-                if not h:
-                    del self.holes[seg]
-        else:
-            h = self.holes.setdefault(seg, [])
-            for p in range(pos, pos + m):
-                bisect.insort(h, p)
-
-    def _remove_each(self, where: list, unique: Sequence, place: dict) -> None:
-        # the general path: repeated or scattered reused blocks (ids not prefix-chained)
-        for v in sorted(place[b] for b in unique if b in place):
-            self._remove(v, 1)
-
-    def _push(self, unique: Sequence, now: float) -> None:
-        seg = len(self.lo)
-        self.lo.append(0)
-        self.time.append(now)
-        if seg + 1 >= len(self.tree):
-            self._grow()
-        m = len(unique)
-        self._add(seg, m)
-        self.total += m
-        base = seg << SHIFT
-        self.place.update(zip(unique, range(base, base + m)))
 
 
 def _run_end(keys: list, a: int, end: int, key: int) -> int:
@@ -183,14 +67,15 @@ class CurveAccumulator:
     """
 
     block_size: int
-    slope: dict[int, int] = field(default_factory=dict)
-    request_at: dict[int, int] = field(default_factory=dict)
+    slope: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    request_at: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     prompt_tokens: int = 0
     ceiling_tokens: int = 0
     requests: int = 0
     reuse_tokens: list[int] = field(default_factory=lambda: [0] * len(REUSE_BINS))
 
     def add(self, r: Request, runs: list, seen: int, now: float) -> None:
+        """Count one measured request from the runs of its leading reused blocks."""
         b, length = self.block_size, r.input_length
         self.requests += 1
         self.prompt_tokens += length
@@ -199,38 +84,42 @@ class CurveAccumulator:
         full = min(seen, length // b)                      # leading seen blocks worth b tokens
         part = min(length - full * b, b) if full < seen else 0   # the block input_length ends in
         top = 0
-        for a, e, d0, seg_time in runs:
+        ramp, reuse, slope = self._ramp, self.reuse_tokens, self.slope
+        for a, e, d0, seg_time, _, _ in runs:
             tokens = 0
-            m = min(e, full) - a
+            m = (e if e < full else full) - a
             if m > 0:
-                top = self._ramp(d0, m, b, top)
+                if d0 > top:   # the usual case of _ramp, inline
+                    slope[d0] += b
+                    slope[d0 + m] -= b
+                    top = d0 + m - 1
+                else:
+                    top = ramp(d0, m, b, top)
                 tokens = m * b
             if part and a <= full < e:
-                top = self._ramp(d0 + full - a, 1, part, top)
+                top = ramp(d0 + full - a, 1, part, top)
                 tokens += part
-            top = max(top, d0 + e - a - 1)   # blocks past input_length count for request hits only
+            last = d0 + e - a - 1
+            if last > top:
+                top = last   # blocks past input_length count for request hits only
             if tokens:
-                age = now - seg_time
-                for i, (limit, _) in enumerate(REUSE_BINS):
-                    if age < limit:
-                        self.reuse_tokens[i] += tokens
-                        break
+                reuse[bisect.bisect_right(REUSE_LIMITS, now - seg_time)] += tokens
         self.ceiling_tokens += min(seen * b, length)
-        self.request_at[top] = self.request_at.get(top, 0) + 1
+        self.request_at[top] += 1
 
     def _ramp(self, d0: int, m: int, w: int, top: int) -> int:
         """Add m blocks of w tokens at distances d0.., raised to the running max `top`."""
         slope = self.slope
         if d0 <= top:   # blocks nearer than an earlier block of the prompt wait for it: a point at top
             c = min(m, top - d0 + 1)
-            slope[top] = slope.get(top, 0) + c * w
-            slope[top + 1] = slope.get(top + 1, 0) - c * w
+            slope[top] += c * w
+            slope[top + 1] -= c * w
             m -= c
             d0 = top + 1
             if m <= 0:
                 return top
-        slope[d0] = slope.get(d0, 0) + w
-        slope[d0 + m] = slope.get(d0 + m, 0) - w
+        slope[d0] += w
+        slope[d0 + m] -= w
         return d0 + m - 1
 
     def tokens_at(self, capacities: Sequence[int]) -> list[int]:
@@ -277,13 +166,128 @@ class LruPass:
     max_distance: int
 
 
+class RecencyStack:
+    """The LRU recency stack as segments (see the module docstring); `lru_pass` drives it inline.
+
+    Live blocks above a segment = blocks pushed after it (prefix sums, appended) minus blocks taken
+    out of the segments after it (a Fenwick tree of dead counts, touched only by removals)."""
+
+    def __init__(self) -> None:
+        self.place: dict = {}                   # block -> its segment
+        self.members: list = []                 # per segment: its blocks in prompt order (cut in front)
+        self.lo: list[int] = []                 # per segment: first live position in members
+        self.holes: dict[int, list[int]] = {}   # segment -> sorted dead positions past lo (rare)
+        self.born: list = []                    # per segment: first position first seen there, or a set
+        self.time: list[float] = []             # per segment: when its request came
+        self.pushed: list[int] = []             # per segment: blocks pushed up to and including it
+        self.dead: list[int] = [0] * 1025       # Fenwick tree of blocks taken out, segment s at s + 1
+
+    def grow(self) -> None:
+        """Double the Fenwick tree, in linear time."""
+        old = self.dead
+        prefix = [0] * len(old)
+        for i in range(1, len(old)):
+            prefix[i] = old[i] + prefix[i & (i - 1)]
+        n = 2 * (len(old) - 1)
+        tree = [0] * (n + 1)
+        for i in range(1, len(old)):
+            tree[i] = prefix[i] - prefix[i - 1]
+        for i in range(1, n + 1):
+            j = i + (i & -i)
+            if j <= n:
+                tree[j] += tree[i]
+        self.dead = tree
+
+    def remove(self, seg: int, pos: int, m: int) -> None:
+        """Take m blocks at positions pos.. out of segment seg."""
+        tree, i, n = self.dead, seg + 1, len(self.dead)
+        while i < n:
+            tree[i] += m
+            i += i & -i
+        self.cut(seg, pos, m)
+
+    def cut(self, seg: int, pos: int, m: int) -> None:
+        """The segment side of `remove`: its first live position, holes, and memory."""
+        lo, holes = self.lo, self.holes
+        if pos != lo[seg]:
+            h = holes.setdefault(seg, [])
+            for p in range(pos, pos + m):
+                bisect.insort(h, p)
+            return
+        start = pos + m
+        h = holes.get(seg) if holes else None
+        if h:
+            while h and h[0] == start:
+                h.pop(0)
+                start += 1
+            if not h:
+                del holes[seg]
+                h = None
+        members = self.members[seg]
+        if start >= len(members):
+            self.members[seg], self.born[seg], start = (), 0, 0
+        elif start > TRIM_AFTER and 2 * start > len(members) and h is None and type(self.born[seg]) is int:
+            # memory stays proportional to live blocks, not to every block a trace ever named
+            self.members[seg] = members[start:]
+            self.born[seg] -= start
+            start = 0
+        lo[seg] = start
+
+    def position(self, seg: int, block) -> int:
+        """Where a live block sits in its segment."""
+        members, p = self.members[seg], self.lo[seg]
+        return p if members[p] == block else members.index(block, p)
+
+    def push_general(self, blocks: list, where: list, seen: int) -> tuple[int, int]:
+        """Remove the reused blocks of a request with repeated ids or reused blocks after a miss, keep
+        its unique blocks as the new segment (already their place): (unique blocks, blocks removed)."""
+        unique = list(dict.fromkeys(blocks))
+        old = {b: s for b, s in zip(blocks, where) if s is not None}
+        leading = set(blocks[:seen])
+        fresh = set()
+        for new_pos, b in enumerate(unique):
+            s = old.get(b)
+            if s is None:
+                fresh.add(new_pos)
+                continue
+            p = self.position(s, b)
+            born = self.born[s]
+            if b not in leading and (p >= born if type(born) is int else p in born):
+                fresh.add(new_pos)      # still never reused: only a leading run counts as reuse
+            self.remove(s, p, 1)
+        self.members.append(unique)
+        self.born.append(fresh)
+        return len(unique), len(old)
+
+    def never_reused(self) -> int:
+        """Live blocks still in the segment that first saw them."""
+        count = 0
+        for seg, members in enumerate(self.members):
+            if not members:
+                continue
+            lo, born, dead = self.lo[seg], self.born[seg], self.holes.get(seg, ())
+            if type(born) is int:
+                start = max(lo, born)
+                count += len(members) - start
+                if dead:
+                    count -= sum(1 for p in dead if p >= start)
+            else:
+                count += sum(1 for p in born if lo <= p < len(members) and p not in dead)
+        return count
+
+
 def lru_pass(requests: Iterable[Request], block_size: int, window: tuple[float, float] | None = None) -> LruPass:
     """One pass over time-ordered requests; only those inside `window` (from, until) are measured."""
-    stack = StackDistances()
+    stack = RecencyStack()
+    place, members, lo, holes, seg_time, born, pushed = stack.place, stack.members, stack.lo, stack.holes, \
+        stack.time, stack.born, stack.pushed
+    place_get, cut = place.get, stack.cut
     acc = CurveAccumulator(block_size)
-    reused: set = set()
+    add = acc.add
     first = last = None
-    out_tokens = 0
+    out_tokens = dead_total = pushed_total = 0
+    tree = stack.dead
+    size = len(tree)
     lo_t, hi_t = window if window is not None else (-math.inf, math.inf)
     for r in requests:
         now = r.time_s
@@ -291,16 +295,74 @@ def lru_pass(requests: Iterable[Request], block_size: int, window: tuple[float, 
             first = now
         last = now
         blocks = r.blocks
-        runs, seen = stack.access(blocks, now)
+        n = len(blocks)
+        where = list(map(place_get, blocks))
+        try:
+            seen = where.index(None)
+        except ValueError:
+            seen = n
+        runs = []
         if seen:
-            reused.update(blocks[:seen])
+            a = 0
+            while a < seen:
+                s = where[a]
+                e = _run_end(where, a, seen, s)
+                sb, first_live = members[s], lo[s]
+                p = first_live if sb[first_live] == blocks[a] else sb.index(blocks[a], first_live)
+                if e - a > 1 and sb[p:p + e - a] != blocks[a:e]:
+                    k, q, end = a + 1, p + 1, len(sb)   # not consecutive there: the run stops earlier
+                    while k < e and q < end and sb[q] == blocks[k]:
+                        k += 1
+                        q += 1
+                    e = k
+                offset = p - first_live
+                if holes and s in holes:
+                    offset -= bisect.bisect_left(holes[s], p)
+                i, dead_below = s + 1, 0
+                while i:
+                    dead_below += tree[i]
+                    i &= i - 1
+                above = pushed_total - pushed[s] - dead_total + dead_below
+                runs.append((a, e, above + offset + 1, seg_time[s], s, p))
+                a = e
+        seg = len(lo)
+        before = len(place)
+        place.update(zip(blocks, repeat(seg)))
+        if len(place) - before == n - seen and (len(runs) < 2 or len({run[4] for run in runs}) == len(runs)):
+            for a, e, _, _, s, p in runs:   # inline: the common case of `RecencyStack.remove`
+                m = e - a
+                i = s + 1
+                while i < size:
+                    tree[i] += m
+                    i += i & -i
+                dead_total += m
+                start = p + m
+                if p == lo[s] and start < len(members[s]) and start <= TRIM_AFTER and not (holes and s in holes):
+                    lo[s] = start
+                else:
+                    cut(s, p, m)
+            members.append(blocks)
+            born.append(seen)
+            pushed_total += n
+        else:
+            unique, removed = stack.push_general(blocks, where, seen)
+            pushed_total += unique
+            dead_total += removed
+        pushed.append(pushed_total)
+        lo.append(0)
+        seg_time.append(now)
+        if seg + 2 >= size:
+            stack.grow()
+            tree = stack.dead
+            size = len(tree)
         if lo_t <= now < hi_t:
-            acc.add(r, runs, seen, now)
+            add(r, runs, seen, now)
             out_tokens += r.output_length
     if first is None:
         raise NoRequests("trace: no usable request")
     max_d = max(acc.slope) if acc.slope else 1
-    return LruPass(acc, stack.total, len(reused), first, last, out_tokens, max_d)
+    unique = len(place)
+    return LruPass(acc, unique, unique - stack.never_reused(), first, last, out_tokens, max_d)
 
 
 def next_uses(requests: Sequence[Request]) -> list[list]:

@@ -229,12 +229,12 @@ class BailianChain:
     """Re-keys Bailian's per-block ids into chained ids: a block's id depends on the whole prefix."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[int, int], int] = {}
+        self.ids: dict = {}   # (parent id, block hash) -> id; packed in one int, a third of a tuple's memory
 
     def rekey(self, hashes: list) -> list:
         ids, out, parent = self.ids, [], -1
         for h in hashes:
-            key = (parent, h)
+            key = parent << 64 | h if h < 1 << 64 else (parent, h)
             parent = ids.get(key, -1)
             if parent < 0:
                 parent = ids[key] = len(ids)
