@@ -237,7 +237,7 @@ export class TracePanel {
       this.setStage("trace_stage_replay", source.name);
       const replay = await worker.call("replay", {
         path: loaded.result.path, block_size: blockSize, capacity_tokens: capacity !== null ? [capacity] : [],
-        policy: "lru", curve_points: CURVE_POINTS, format: null, kv_bytes_per_token: kvBytes,
+        policy: "lru", curve_points: CURVE_POINTS, format: null, kv_bytes_per_token: kvBytes, name: source.name,
       });
       if (!current()) return;
       if (!replay.ok) throw replay.error;
@@ -248,7 +248,7 @@ export class TracePanel {
       performance.mark("kvcache:trace-curve");
 
       this.setStage("trace_stage_fit", source.name);
-      const fit = await worker.call("fit", { path: loaded.result.path, block_size: blockSize, format: null });
+      const fit = await worker.call("fit", { path: loaded.result.path, block_size: blockSize, format: null, name: source.name });
       if (!current()) return;
       if (fit.ok) {
         this.result.fit = fit.result;

@@ -242,11 +242,13 @@ def test_malformed_upload_reports_skipped_lines(booted, tmp_path: Path):
 
 def test_unusable_file_shows_error(booted, tmp_path: Path):
     page = booted.page
-    trace = tmp_path / "empty.jsonl"
+    trace = tmp_path / "my traffic (march).jsonl"
     trace.write_text("nothing here\n")
     page.set_input_files("#trace-file", str(trace))
     wait_state(page, "error")
-    assert "no usable request line" in page.text_content("#trace-error")
+    error = page.text_content("#trace-error")
+    assert "no usable request line" in error
+    assert "my traffic (march).jsonl" in error and "/trace-input" not in error  # the user's file, not the mount
     assert not page.is_disabled("#trace-file")
     assert not booted.page_errors, booted.page_errors
 
