@@ -33,13 +33,6 @@ const STRINGS = {
     chart_series_high: "Field at +{swing}",
     chart_png_all: "PNG (all sweeps)",
     chart_png_all_title: "Download the six sensitivity sweeps as one PNG image",
-    "unit:conv/s": "conversations/s",
-    "unit:s": "s",
-    "unit:turns": "turns",
-    "unit:tokens": "tokens",
-    "unit:GiB": "GiB",
-    "unit:GB": "GB",
-    "unit:fraction": "fraction",
   },
   zh: {
     chart_axis_hit_rate: "命中率（%）",
@@ -69,24 +62,11 @@ const STRINGS = {
     chart_series_high: "字段 +{swing}",
     chart_png_all: "PNG（全部敏感性图）",
     chart_png_all_title: "把六张敏感性图下载为一张 PNG 图片",
-    "unit:conv/s": "会话/秒",
-    "unit:s": "秒",
-    "unit:turns": "轮",
-    "unit:tokens": "token",
-    "unit:GiB": "GiB",
-    "unit:GB": "GB",
-    "unit:fraction": "比例",
   },
 };
 
 /** The charts' string `key` in the current language, {name} placeholders filled. */
 export const ct = lookup(STRINGS);
-
-/** A schema unit ("conv/s", "tokens", …) in the current language; an unknown one as Python gave it. */
-export function unitText(unit) {
-  if (!unit) return "";
-  return Object.hasOwn(STRINGS.en, `unit:${unit}`) ? ct(`unit:${unit}`) : unit;
-}
 
 /** Every key, per language (for the tests: both tables must have the same keys). */
 export const CHARTS_STRING_KEYS = keysOf(STRINGS);

@@ -5,7 +5,8 @@
 // axes with units and marks the scenario's own value (and the baseline's) from Python's result.
 
 import { t, language, applyStaticStrings } from "./i18n.js";
-import { ct, unitText } from "./charts-i18n.js";
+import { ct } from "./charts-i18n.js";
+import { unitText } from "./units-i18n.js";
 import { percent, plain } from "./format.js";
 import { hasSimulatedColumns } from "./routing.js";
 

@@ -4,6 +4,7 @@
 
 import { clearInvalid, element, markInvalid } from "./dom.js";
 import { fieldText, t } from "./i18n.js";
+import { unitText } from "./units-i18n.js";
 import { canonical, defaultScenario } from "./url.js";
 import { buildTiersEditor, numberOrText } from "./tiers.js";
 import { buildClassesEditor } from "./classes.js";
@@ -267,7 +268,7 @@ export function buildForm(container, schema, presets) {
     for (const row of rows.values()) {
       const { field, input } = row;
       row.label.textContent = fieldText(field, "label");
-      row.unit.textContent = field.unit ? ` (${field.unit})` : "";
+      row.unit.textContent = field.unit ? ` (${unitText(field.unit)})` : "";
       row.help.textContent = fieldText(field, "help");
       if (field.kind === "enum") {
         fillSelect(row, scenario);
