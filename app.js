@@ -816,6 +816,7 @@ async function main() {
   page.verify = new VerifyView(byId("verify"));
   page.charts = new ChartPanel({
     memoryCanvas: byId("chart-memory"),
+    memoryCaption: byId("chart-memory-title"),
     sweepsContainer: byId("chart-sweeps"),
     tornadoCanvas: byId("chart-tornado"),
     tierCanvas: byId("chart-tier"),

@@ -344,8 +344,9 @@ export function chartImage(canvas) {
 
 export class ChartPanel {
   constructor({ memoryCanvas, sweepsContainer, tornadoCanvas, tierCanvas, routingCanvas, overloadNote = null,
-    onPng = () => {} }) {
+    memoryCaption = null, onPng = () => {} }) {
     this.onPng = onPng;
+    this.memoryCaption = memoryCaption; // the figure's caption: memory per GPU, or cache tokens when given
     this.overloadNote = overloadNote;
     this.memoryCanvas = memoryCanvas;
     this.sweepsContainer = sweepsContainer;
@@ -549,6 +550,7 @@ export class ChartPanel {
       const options = lineOptions(ct(byTokens ? "chart_axis_capacity" : "chart_axis_memory"), xType, markers);
       return { type: "line", data: { datasets, markers: markers.filter(Boolean) }, options };
     };
+    if (this.memoryCaption) this.memoryCaption.textContent = ct(byTokens ? "chart_title_capacity" : "chart_title_memory");
     this.replaceChart("memory", this.memoryCanvas, build, {
       title: withBaselineTitle(ct(byTokens ? "chart_title_capacity" : "chart_title_memory"), comparable),
       stem: `hit-rate-vs-${byTokens ? "kv-cache-capacity" : "memory-per-gpu"}${comparable ? "-vs-baseline" : ""}` });

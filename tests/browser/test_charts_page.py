@@ -301,3 +301,18 @@ def test_baseline_is_drawn_dashed_with_its_own_markers(booted, page):
 def test_chart_strings_exist_in_both_languages(page):
     keys = page.evaluate("import('./js/charts-i18n.js').then((m) => m.CHARTS_STRING_KEYS)")
     assert keys["en"] == keys["zh"] and len(keys["en"]) > 20
+
+
+def test_memory_caption_says_what_the_x_axis_is(booted, page):
+    booted.load_query("")
+    assert page.text_content("#chart-memory-title") == "Hit rate vs memory per GPU"
+    booted.load_query("?cap=200000")
+    assert page.text_content("#chart-memory-title") != "Hit rate vs memory per GPU"
+    title = page.evaluate("""() => window.Chart.getChart(document.querySelector('canvas[data-chart="memory"]'))
+        .options.scales.x.title.text""")
+    assert "token" in title.lower()
+    page.click("#language-switch")
+    assert "显存" not in page.text_content("#chart-memory-title")
+    page.click("#language-switch")
+    booted.load_query("")
+    booted.assert_clean()
