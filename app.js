@@ -59,6 +59,7 @@ const page = {
   calcProblem: null, // {kind: "stopped"|"error", text}: why the numbers on screen are not for the inputs
   cancelTimer: 0,
   baseline: null, // the pinned scenario every number is compared with: {scenario, key, predict, analysis}
+  baselineError: null, // why a link's baseline could not be pinned (Python's error), shown in the compare bar
   committedQuery: null,
   policyNote: null,
   simulation: null, // the run in progress: {scenario, key, run, stopped}
@@ -444,7 +445,7 @@ function renderCompareBar() {
   byId("pin-baseline").textContent = t(pinned ? "repin_baseline" : "pin_baseline");
   const summary = byId("baseline-summary");
   if (!pinned) {
-    summary.textContent = "";
+    summary.textContent = page.baselineError ? t("baseline_failed", { message: describeError(page.baselineError, page.schema) }) : "";
     delete byId("results-panel").dataset.baseline;
     return;
   }
@@ -460,6 +461,7 @@ function renderCompareBar() {
 async function pinBaseline(scenario, known = {}) {
   const baseline = { scenario, key: scenarioKey(scenario), predict: known.predict ?? null, analysis: known.analysis ?? null };
   page.baseline = baseline;
+  page.baselineError = null;
   renderCompareBar();
   updateAddress(page.scenario, "replace");
   if (!baseline.predict) {
@@ -467,8 +469,8 @@ async function pinBaseline(scenario, known = {}) {
     if (page.baseline !== baseline) return;
     if (!reply.ok) {
       page.baseline = null;
+      page.baselineError = reply.error;
       renderCompareBar();
-      showCalcProblem({ kind: "error", text: () => t("baseline_failed", { message: describeError(reply.error, page.schema) }) });
       updateAddress(page.scenario, "replace");
       return;
     }
@@ -486,6 +488,7 @@ async function pinBaseline(scenario, known = {}) {
 
 function unpinBaseline() {
   page.baseline = null;
+  page.baselineError = null;
   page.results.renderDeltas(null);
   renderCompareBar();
   updateAddress(page.scenario, "replace");
@@ -748,8 +751,8 @@ function wireEvents() {
     page.notices = [...notices, ...base.notices];
     renderNotices();
     loadScenarioIntoForm(scenario);
-    if (base.scenario) pinBaseline(base.scenario);
-    else if (page.baseline) unpinBaseline();
+    if (base.scenario && page.baseline?.key !== scenarioKey(base.scenario)) pinBaseline(base.scenario);
+    else if (!base.scenario && (page.baseline || page.baselineError)) unpinBaseline();
     updateAddress(page.scenario, "commit");
     calculate(page.scenario);
   });

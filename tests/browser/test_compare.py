@@ -91,3 +91,17 @@ def test_the_charts_draw_the_baseline_too(watch):
         .data.datasets.map((d) => d.label)""")
     assert not any(label.startswith("Baseline") for label in labels), labels
     watch.assert_clean()
+
+
+def test_a_baseline_python_refuses_is_said_in_the_compare_bar(watch):
+    # parses (every value in range) but does not run: 3 GPUs cannot be split into tensor parallel 2
+    watch.load_query("?rate=2&base=" + "gpus%3D3%26tp%3D2")
+    watch.page.wait_for_selector("#baseline-summary:has-text('cannot be calculated')")
+    assert "Tensor parallel" in watch.page.text_content("#baseline-summary")
+    assert watch.page.is_hidden("#unpin-baseline")  # nothing is pinned
+    assert "base=" not in watch.page.url  # the link no longer carries a baseline that cannot run
+    watch.page.wait_for_selector("#results [data-metric='token_hit_rate']")
+    assert watch.page.is_hidden("#calc-problem")  # the current scenario itself calculates
+    watch.load_query("")
+    assert watch.page.text_content("#baseline-summary") == ""
+    watch.assert_clean()
