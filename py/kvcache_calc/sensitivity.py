@@ -214,7 +214,7 @@ def tier_curve(s: Scenario, points: int = 13) -> dict:
             tier["capacity_tokens"] = max(int(tokens), s.cache.block_size)
         raw = {**s.raw, "tiers": [tier, *rest] if tokens > 0 or inclusive else rest}
         try:
-            r = hit_rates(parse_scenario(raw))
+            r = hit_rates(parse_scenario(raw), with_gpu=True)
         except ValueError:
             continue
         out.append({"x": tokens * scale, "token_hit_rate": r["token_hit_rate"],
