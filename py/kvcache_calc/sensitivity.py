@@ -77,15 +77,27 @@ def _metrics(s: Scenario, what_if: bool = True) -> dict:
             "cache_capacity_tokens": r["cache_capacity_tokens"], "overloaded": r["overloaded"]}
 
 
-def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13) -> dict:
-    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced; from 0 to 4x the
-    field's default, evenly spaced, when the value is 0, as with no system prompt or no think time)."""
+TORNADO_SWING = 0.2
+# The panel's sweeps: 1/4x to 4x of the value, with the tornado's two swings among the points, so that
+# the panel evaluates those twice-asked scenarios once (the model caches its evaluations).
+PANEL_FACTORS = (0.25, 0.5, 1.0 - TORNADO_SWING, 1.0, 1.0 + TORNADO_SWING, 2.0, 4.0)
+
+
+def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13,
+          factors: tuple[float, ...] | None = None) -> dict:
+    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced, or at `factors` of
+    it; from 0 to 4x the field's default, evenly spaced, when the value is 0, as with no system prompt
+    or no think time)."""
     if path not in FIELDS_BY_PATH or FIELDS_BY_PATH[path].kind == "enum":
         raise ValueError(f"sweep path: {path!r} is not a numeric scenario field")
     base = current_value(s, path)
+    if factors is not None:
+        points = len(factors)
     if values is None:
         default = FIELDS_BY_PATH[path].default
-        if base:
+        if base and factors is not None:
+            values = [base * f for f in factors]
+        elif base:
             values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
         elif default:
             values = [4.0 * default * i / (points - 1) for i in range(points)]
@@ -115,7 +127,7 @@ def tornado_paths(s: Scenario) -> tuple[str, ...]:
     return (*SWEEP_PATHS, "hardware.memory_gib", "hardware.gpu_memory_utilization")
 
 
-def tornado(s: Scenario, swing: float = 0.2) -> dict:
+def tornado(s: Scenario, swing: float = TORNADO_SWING) -> dict:
     """Token hit rate when each main field moves by -swing and +swing, largest effect first."""
     base = hit_rates(s)["token_hit_rate"]
     bars = []
