@@ -151,6 +151,9 @@ def tornado(s: Scenario, swing: float = TORNADO_SWING) -> dict:
     return {"swing": swing, "base": base, "bars": bars}
 
 
+SOLVE_MAX_TOKENS = 10**13   # per replica: a cache the target needs beyond this is "not achievable"
+
+
 def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
     return hit_rates(s.with_value("cache.capacity_tokens", capacity), what_if=True)[metric]
 
@@ -169,10 +172,13 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
         return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
     b = s.cache.block_size
     lo, hi = b, max(b, current["cache_capacity_tokens"])
+    # the largest size the doubling below would try first: short of the target there (the hit rate rises
+    # with the cache), every smaller size is too, as when prefix-blind routing caps the rate below it
+    largest = hi << max(0, (SOLVE_MAX_TOKENS // hi).bit_length() - 1)
+    if _rate_at_capacity(s, largest, metric) < target:
+        return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
     while _rate_at_capacity(s, hi, metric) < target:
         lo, hi = hi, hi * 2
-        if hi > 10**13:
-            return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
     while hi - lo > max(b, hi // 500):  # 0.2% of the capacity
         mid = (lo + hi) // 2
         if _rate_at_capacity(s, mid, metric) >= target:
