@@ -9,6 +9,7 @@ from functools import lru_cache
 from .analytic import ClassHits, LruModel, LruPrediction
 from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
 from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, VLLM_DEFAULT_VERSION, parse_version
+from .latency import no_cache_prefill_flops
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .presets import model_preset
@@ -285,7 +286,7 @@ def latency_figures(r: Resolved, levels: list[LevelHits]) -> dict:
     per_level = [_request_hits(traffic, lv) for lv in levels]
     useful = [k for k, load in enumerate(loads) if load < recompute]  # slower loads are recomputed instead
     prompts = traffic.request_prompts
-    flops0 = roof.mean_prefill_flops([(w, p) for w, p, _ in prompts])
+    flops0 = no_cache_prefill_flops(roof, traffic)
     flops1 = load_s = 0.0
     for j, (wt, p, _) in enumerate(prompts):
         used = 0.0
