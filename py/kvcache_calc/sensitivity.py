@@ -30,7 +30,12 @@ def current_value(s: Scenario, path: str) -> Any:
         return sum(c.share * getattr(c, CLASS_LAWS[path]).mean for c in spec.classes)
     if path == "workload.arrival_rate":
         return s.traffic.arrival_rate
-    return get_path(normalized(s), path)
+    section, key = path.split(".", 1)
+    if section == "workload" and s.multi_class:
+        return get_path(normalized(s), path)
+    # what normalized(s) holds there, without building it for every sweep and swing
+    spec = getattr(s, section, None)
+    return getattr(spec, key, None) if spec is not None and path in FIELDS_BY_PATH else None
 
 
 def with_value(s: Scenario, path: str, value: Any) -> Scenario:
@@ -81,6 +86,7 @@ TORNADO_SWING = 0.2
 # The panel's sweeps: 1/4x to 4x of the value, with the tornado's two swings among the points, so that
 # the panel evaluates those twice-asked scenarios once (the model caches its evaluations).
 PANEL_FACTORS = (0.25, 0.5, 1.0 - TORNADO_SWING, 1.0, 1.0 + TORNADO_SWING, 2.0, 4.0)
+PANEL_TIER_POINTS = 9   # the panel's tier curve: every 2x the GPU cache (the curve is smooth and concave)
 
 
 def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13,
