@@ -177,17 +177,37 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     if target >= ceiling - 1e-9:
         return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
     b = s.cache.block_size
+    rates: dict[int, float] = {}
+
+    def rate(capacity: int) -> float:
+        if capacity not in rates:
+            rates[capacity] = _rate_at_capacity(s, capacity, metric)
+        return rates[capacity]
+
+    def reaches(capacity: int) -> bool:
+        # the hit rate rises with the cache: a size priced on either side may decide it already
+        if any(x <= capacity and r >= target for x, r in rates.items()):
+            return True
+        if any(x >= capacity and r < target for x, r in rates.items()):
+            return False
+        return rate(capacity) >= target
+
     lo, hi = b, max(b, current["cache_capacity_tokens"])
-    # the largest size the doubling below would try first: short of the target there (the hit rate rises
-    # with the cache), every smaller size is too, as when prefix-blind routing caps the rate below it
+    # the largest size the doubling would try: short of the target there, every smaller size is too (as when
+    # prefix-blind routing caps the rate below it), so after a second doubling that one is priced first
     largest = hi << max(0, (SOLVE_MAX_TOKENS // hi).bit_length() - 1)
-    if _rate_at_capacity(s, largest, metric) < target:
-        return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
-    while _rate_at_capacity(s, hi, metric) < target:
+    doublings = 0
+    while not reaches(hi):
         lo, hi = hi, hi * 2
+        doublings += 1
+        if hi > SOLVE_MAX_TOKENS or (doublings == 2 and not reaches(largest)):
+            return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
+    if lo in rates:
+        _narrow(rate, lo, hi, target, b)
+    # the bisection's answer, its steps decided by the sizes priced so far wherever they can be
     while hi - lo > max(b, hi // 500):  # 0.2% of the capacity
         mid = (lo + hi) // 2
-        if _rate_at_capacity(s, mid, metric) >= target:
+        if reaches(mid):
             hi = mid
         else:
             lo = mid
@@ -195,6 +215,30 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     if s.model is not None and s.hardware is not None:
         memory = memory_for_capacity_gib(s.model, s.hardware, hi, traffic_of(s).mean_prompt_tokens)
     return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
+
+
+def _narrow(rate, lo: int, hi: int, target: float, block: int, steps: int = 5) -> None:
+    """Price a few sizes that close in on where the rate crosses `target` between lo (short of it) and hi
+    (at or past it): false position with the Illinois fix, on whole tokens. The hit rate is smooth in the
+    cache size, so a handful of sizes leaves the bisection's later steps decided without a new evaluation.
+    """
+    f_lo, f_hi = rate(lo) - target, rate(hi) - target
+    side = 0
+    for _ in range(steps):
+        if hi - lo <= max(block, hi // 1000):
+            return
+        x = min(max(round(hi - f_hi * (hi - lo) / (f_hi - f_lo)), lo + 1), hi - 1)
+        fx = rate(x) - target
+        if fx < 0.0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
 
 
 def memory_curve(s: Scenario, points: int = 13) -> dict:
