@@ -107,7 +107,9 @@ class OtherBlocks:
         theta = self.theta = skew3 / (2.0 * var)
         self.c = m1 - k * theta
         # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
-        self.wh = tuple(((s * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * s), (9.0 * s) ** 0.5) for s in (k, k + 1.0))
+        up = k + 1.0
+        self.wh = (((k * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * k), (9.0 * k) ** 0.5),
+                   ((up * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * up), (9.0 * up) ** 0.5))
 
     def survival_stats(self, a: float) -> tuple[float, float]:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
@@ -235,6 +237,7 @@ class LruModel:
         self._cache: dict[float, tuple] = {}
         self._split_cache: dict[tuple[float, float], tuple] = {}
         self._found_cache: dict[tuple, tuple] = {}
+        self._splits_at: dict[float, bool] = {}   # per room: whether some conversation can flush it
         # per class: its own history's room, and the follow-up groups it sums over
         self.rooms = [capacity_blocks - ct.shared_blocks for ct in traffic.classes]
         self.groups = []
@@ -325,7 +328,10 @@ class LruModel:
         classes, carried, reaches, sums = self._parts(t)
         tr = self.traffic
         flushes = ()
-        if not self.plain_che and any(big >= view.room for big in self.biggest):
+        split = self._splits_at.get(view.room)
+        if split is None:
+            split = self._splits_at[view.room] = not self.plain_che and any(big >= view.room for big in self.biggest)
+        if split:
             classes, flushes = self._split(t, view.room)
         k0 = k1 = k2 = k3 = 0.0
         for c0, c1, c2, c3 in classes:
