@@ -4,7 +4,9 @@ headless Chromium through the built page and in CPython, on scenarios the calcul
     python3 bench/analyze_speed.py [--runs 5] [--rev REV] [--no-browser]
 
 Each run asks for a new arrival rate (the worker caches model evaluations, so a repeated scenario
-would cost nothing; turn tables and memory plans stay as warm as the page keeps them). Browser: the
+would cost nothing; turn tables and memory plans stay as warm as the page keeps them), or, in the
+"new ... size" rows, new prompt sizes (every sweep point's turn tables are built anew: an edit of a
+token count). Browser: the
 worker round trip of `window.kvcacheCalc.call(...)` on the page served from _site/ (rebuilt here).
 CPython: the same calls in one warm process per tree. Prints medians (and minima, steadier when the
 machine is busy); with --rev, the revision's figures beside this tree's, interleaved run by run in
@@ -39,12 +41,14 @@ def _planning_scenarios() -> dict:
 _PLANNING = _planning_scenarios()
 TIERED, BLIND, MIXED = _PLANNING["TIERED"], _PLANNING["BLIND"], _PLANNING["MIXED"]
 
-SCENARIOS = {  # name: (method, payload besides the scenario, scenario)
-    "predict, no advice (edit -> numbers)": ("predict", {"advice": False}, {}),
-    "analyze, default": ("analyze", {}, {}),
-    "analyze, two tiers + 4 random replicas": ("analyze", {}, {**TIERED, "cluster": BLIND["cluster"]}),
-    "predict, 3 classes, no advice": ("predict", {"advice": False}, MIXED),
-    "analyze, 3 classes, catalog, CPU tier": ("analyze", {}, MIXED),
+SCENARIOS = {  # name: (method, payload besides the scenario, scenario, what each run changes)
+    "predict, no advice (edit -> numbers)": ("predict", {"advice": False}, {}, "rate"),
+    "analyze, default": ("analyze", {}, {}, "rate"),
+    "analyze, default, new prompt size": ("analyze", {}, {}, "tokens"),
+    "analyze, two tiers + 4 random replicas": ("analyze", {}, {**TIERED, "cluster": BLIND["cluster"]}, "rate"),
+    "predict, 3 classes, no advice": ("predict", {"advice": False}, MIXED, "rate"),
+    "analyze, 3 classes, catalog, CPU tier": ("analyze", {}, MIXED, "rate"),
+    "analyze, 3 classes, new system prompt size": ("analyze", {}, MIXED, "tokens"),
 }
 GOALS_MS = {"predict, no advice (edit -> numbers)": 30, "analyze, default": 100,
             "analyze, two tiers + 4 random replicas": 300, "analyze, 3 classes, catalog, CPU tier": 100}
@@ -55,10 +59,18 @@ ROUND_TRIP_JS = """async ([method, payload, scenario]) => {
 }"""
 
 
-def fresh(scenario: dict, run: int, tree_index: int) -> dict:
-    """The scenario at an arrival rate no earlier call used (each tree gets its own)."""
-    rate = 1.3 + 0.0173 * run + 0.0007 * tree_index
-    return {**scenario, "workload": {**scenario.get("workload", {}), "arrival_rate": round(rate, 6)}}
+def fresh(scenario: dict, change: str, run: int, tree_index: int) -> dict:
+    """The scenario at an arrival rate no earlier call used (each tree gets its own), or ("tokens") with
+    prompts of a new size, so that every sweep point's turn tables are built anew too."""
+    workload = dict(scenario.get("workload", {}))
+    if change == "rate":
+        workload["arrival_rate"] = round(1.3 + 0.0173 * run + 0.0007 * tree_index, 6)
+    elif "prefixes" in workload:
+        tokens = 1200 + 37 * run + 3 * tree_index
+        workload["prefixes"] = [{**g, "tokens": tokens} if g["name"] == "sys" else g for g in workload["prefixes"]]
+    else:
+        workload["user_tokens"] = 150 + 7 * run + tree_index
+    return {**scenario, "workload": workload}
 
 
 def worker(tree: str) -> None:
@@ -66,13 +78,13 @@ def worker(tree: str) -> None:
     sys.path[:0] = [str(Path(tree) / "py")]
     from kvcache_calc import api  # noqa: PLC0415  (the tree to measure is known only now)
 
-    for name, (method, payload, scenario) in SCENARIOS.items():  # warm-up: tables and plans, as the page has
+    for method, payload, scenario, _ in SCENARIOS.values():  # warm-up: tables and plans, as the page has
         call(api, method, payload, scenario)
     for line in sys.stdin:
         name, run, index = line.rsplit(" ", 2)
-        method, payload, scenario = SCENARIOS[name]
+        method, payload, scenario, change = SCENARIOS[name]
         start = time.perf_counter()
-        call(api, method, payload, fresh(scenario, int(run), int(index)))
+        call(api, method, payload, fresh(scenario, change, int(run), int(index)))
         print(time.perf_counter() - start, flush=True)
 
 
@@ -122,12 +134,12 @@ def browser_times(trees: dict[str, Path], runs: int) -> tuple[dict[tuple[str, st
                 pages[name] = browser.new_context().new_page()
                 pages[name].goto(url)
                 wait(pages[name], "body[data-ready='true'][data-busy='false']")
-                for method, payload, scenario in SCENARIOS.values():  # warm-up, as in CPython
+                for method, payload, scenario, _ in SCENARIOS.values():  # warm-up, as in CPython
                     pages[name].evaluate(ROUND_TRIP_JS, [method, payload, scenario])
             for run in range(runs):
-                for name, (method, payload, scenario) in SCENARIOS.items():
+                for name, (method, payload, scenario, change) in SCENARIOS.items():
                     for index, (tree, page) in enumerate(alternate(pages, run)):
-                        ms = page.evaluate(ROUND_TRIP_JS, [method, payload, fresh(scenario, run, index)])
+                        ms = page.evaluate(ROUND_TRIP_JS, [method, payload, fresh(scenario, change, run, index)])
                         times.setdefault((tree, name), []).append(ms / 1000.0)
             version = browser.version
             browser.close()
