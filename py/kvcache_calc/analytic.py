@@ -107,7 +107,9 @@ class OtherBlocks:
         theta = self.theta = skew3 / (2.0 * var)
         self.c = m1 - k * theta
         # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
-        self.wh = tuple(((s * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * s), (9.0 * s) ** 0.5) for s in (k, k + 1.0))
+        up = k + 1.0
+        self.wh = (((k * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * k), (9.0 * k) ** 0.5),
+                   ((up * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * up), (9.0 * up) ** 0.5))
 
     def survival_stats(self, a: float) -> tuple[float, float]:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
@@ -235,6 +237,7 @@ class LruModel:
         self._cache: dict[float, tuple] = {}
         self._split_cache: dict[tuple[float, float], tuple] = {}
         self._found_cache: dict[tuple, tuple] = {}
+        self._splits_at: dict[float, bool] = {}   # per room: whether some conversation can flush it
         # per class: its own history's room, and the follow-up groups it sums over
         self.rooms = [capacity_blocks - ct.shared_blocks for ct in traffic.classes]
         self.groups = []
@@ -325,7 +328,10 @@ class LruModel:
         classes, carried, reaches, sums = self._parts(t)
         tr = self.traffic
         flushes = ()
-        if not self.plain_che and any(big >= view.room for big in self.biggest):
+        split = self._splits_at.get(view.room)
+        if split is None:
+            split = self._splits_at[view.room] = not self.plain_che and any(big >= view.room for big in self.biggest)
+        if split:
             classes, flushes = self._split(t, view.room)
         k0 = k1 = k2 = k3 = 0.0
         for c0, c1, c2, c3 in classes:
@@ -438,21 +444,16 @@ class LruModel:
             return 0.0
         if self._never_fills(view):
             return math.inf
+        lo, f_lo = 0.0, -target
         hi = 1.0
-        while self.mean_other_blocks(hi, view) < target:
+        f_hi = self.mean_other_blocks(hi, view) - target
+        while f_hi < 0.0:
+            lo, f_lo = hi, f_hi
             hi *= 2.0
             if hi > 1e15:
                 return math.inf
-        lo = 0.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            if self.mean_other_blocks(mid, view) < target:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo <= 1e-12 * hi:
-                break
-        return 0.5 * (lo + hi)
+            f_hi = self.mean_other_blocks(hi, view) - target
+        return _bracketed_root(lambda t: self.mean_other_blocks(t, view) - target, lo, f_lo, hi, f_hi)
 
     def _empty_view(self, view: View) -> bool:
         """Nothing else can be touched while the view's node is not: it is a node every request shares."""
@@ -745,6 +746,40 @@ def _compress(follow_ups: list[tuple[float, int]], groups: int) -> list[tuple[fl
     return out
 
 
+
+
+def _bracketed_root(f, lo: float, f_lo: float, hi: float, f_hi: float) -> float:
+    """The root of an increasing f in [lo, hi] (f(lo) < 0 <= f(hi)) to 1e-12 relative, as bisection finds it.
+
+    False position with the Illinois fix, falling back to a bisection step whenever two steps did not
+    halve the bracket: E[D(t)] is smooth, so this takes about a third of the evaluations bisection does.
+    """
+    side = 0
+    widths = [hi - lo, hi - lo]
+    for _ in range(400):
+        if hi - lo <= 1e-12 * hi:
+            break
+        if hi - lo > 0.5 * widths[-2]:
+            x = 0.5 * (lo + hi)
+        else:
+            x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            if not lo < x < hi:
+                x = 0.5 * (lo + hi)
+        widths.append(hi - lo)
+        fx = f(x)
+        if fx < 0.0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+            if fx == 0.0:
+                return x
+    return 0.5 * (lo + hi)
 
 
 def _carried(mu: float) -> float:

@@ -16,7 +16,7 @@ from .presets import gpu_ids, load_presets, model_ids
 from .scenario import parse_scenario, rates_per_class
 from .routing_comparison import RoutingSimulation, model_comparison
 from .schema import schema_json
-from .sensitivity import SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
+from .sensitivity import PANEL_FACTORS, PANEL_TIER_POINTS, SWEEP_PATHS, memory_curve, solve_capacity, sweep, tier_curve, tornado
 from .simulate import Simulation, simulate_scenario
 from .traffic.spec import PER_CLASS
 
@@ -42,9 +42,9 @@ def analyze(scenario: dict) -> dict:
     return {
         "predict": current,
         "memory_curve": memory_curve(s),
-        "sweeps": [sweep(s, path, points=7) for path in SWEEP_PATHS],
+        "sweeps": [sweep(s, path, factors=PANEL_FACTORS) for path in SWEEP_PATHS],
         "tornado": tornado(s),
-        "tier_curve": tier_curve(s),
+        "tier_curve": tier_curve(s, points=PANEL_TIER_POINTS),
         "routing": compare_routing(scenario),
         "advice": items,
         "deploy": deployments(s, items),

@@ -347,9 +347,16 @@ class LagSums:
         self.exact = GapSums(think) if isinstance(think, (Exponential, Fixed)) or think.mean == 0.0 else None
         mean, second = think.mean, think.moment(2)
         self.mean, self.var = mean, max(second - mean * mean, 1e-12 * mean * mean)
+        self._laws: dict[int, Dist] = {}
 
     def law(self, g: int) -> Dist:
-        """S_g's law (g = 1: the think time's own)."""
+        """S_g's law (g = 1: the think time's own), made once per lag (every window asks for it)."""
+        law = self._laws.get(g)
+        if law is None:
+            law = self._laws[g] = self._law(g)
+        return law
+
+    def _law(self, g: int) -> Dist:
         if g == 1:
             return self.think
         think = self.think

@@ -9,6 +9,7 @@ from functools import lru_cache
 from .analytic import ClassHits, LruModel, LruPrediction
 from .blind_routing import BlindRoutingModel, GeneralBlindModel, textbook
 from .engine_versions import HYBRID_PREFIX_CACHING_SINCE, VLLM_DEFAULT_VERSION, parse_version
+from .latency import no_cache_prefill_flops
 from .memory import MemoryPlan
 from .resolve import ReplicaCapacity, Resolved, resolve
 from .presets import model_preset
@@ -64,33 +65,38 @@ class LevelHits:
     classes: tuple[ClassHits, ...] = ()
 
 
-def model_levels(r: Resolved, ends_only: bool = False) -> list[LevelHits]:
-    """The closed form at every level (or, `ends_only`, the GPU and all tiers together): LRUs of each
-    level's cumulative size under the scenario's routing."""
-    s = r.scenario
+def _closed_form_policy(s: Scenario) -> None:
     if s.cache.policy != "lru":
         raise ValueError(f'cache.policy: "{s.cache.policy}" has no closed form; expected "lru" to predict '
                          f"(simulate answers fifo and lfu)")
-    levels = r.capacity.levels
-    if ends_only and len(levels) > 2:
-        levels = levels[:1] + levels[-1:]
+
+
+def model_levels(r: Resolved) -> list[LevelHits]:
+    """The closed form at every level: LRUs of each level's cumulative size under the scenario's routing."""
+    _closed_form_policy(r.scenario)
     out = []
-    for blocks in levels:
+    for blocks in r.capacity.levels:
         p = replica_prediction(r, blocks)
         out.append(LevelHits(p.token_hit_rate, p.request_hit_rate, p.follow_up_block_hit_rate,
                              p.characteristic_time_s, p.classes))
     return out
 
 
-def hit_rates(s: Scenario, what_if: bool = False) -> dict:
-    """The hit rates alone, as predict_scenario gives them (what sweeps, swings and solves need)."""
+def hit_rates(s: Scenario, what_if: bool = False, with_gpu: bool = False) -> dict:
+    """The hit rates alone, as predict_scenario gives them (what sweeps, swings and solves need);
+    `with_gpu` adds the GPU level's token hit rate (gpu_token_hit_rate), a second evaluation with tiers."""
     r = resolve(s, what_if)
-    levels = model_levels(r, ends_only=True)  # a middle tier changes neither figure
-    return {"token_hit_rate": levels[-1].token_hit_rate, "request_hit_rate": levels[-1].request_hit_rate,
-            "gpu_token_hit_rate": levels[0].token_hit_rate, "cache_capacity_tokens": r.capacity.total_tokens,
-            "seed_formula_hit_rate": _seed_formula(r), "overloaded": r.capacity.overloaded,
-            "classes": [{"name": c.name, "token_hit_rate": c.token_hit_rate, "request_hit_rate": c.request_hit_rate}
-                        for c in levels[-1].classes]}
+    _closed_form_policy(s)
+    levels = r.capacity.levels
+    top = replica_prediction(r, levels[-1])  # a middle tier changes no figure here
+    out = {"token_hit_rate": top.token_hit_rate, "request_hit_rate": top.request_hit_rate,
+           "cache_capacity_tokens": r.capacity.total_tokens,
+           "seed_formula_hit_rate": _seed_formula(r), "overloaded": r.capacity.overloaded,
+           "classes": [{"name": c.name, "token_hit_rate": c.token_hit_rate, "request_hit_rate": c.request_hit_rate}
+                       for c in top.classes]}
+    if with_gpu:
+        out["gpu_token_hit_rate"] = replica_prediction(r, levels[0]).token_hit_rate
+    return out
 
 
 def _seed_formula(r: Resolved) -> float:
@@ -280,7 +286,7 @@ def latency_figures(r: Resolved, levels: list[LevelHits]) -> dict:
     per_level = [_request_hits(traffic, lv) for lv in levels]
     useful = [k for k, load in enumerate(loads) if load < recompute]  # slower loads are recomputed instead
     prompts = traffic.request_prompts
-    flops0 = roof.mean_prefill_flops([(w, p) for w, p, _ in prompts])
+    flops0 = no_cache_prefill_flops(roof, traffic)
     flops1 = load_s = 0.0
     for j, (wt, p, _) in enumerate(prompts):
         used = 0.0

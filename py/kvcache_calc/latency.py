@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .memory import MemoryPlan, weights_gib
 from .presets import gpu_preset
 from .scenario import Scenario
 from .schema import FP4_GPUS, FP4_QUANTIZATIONS, FP8_RATE_DTYPES, FP8_RATE_QUANTIZATIONS
 from .units import DTYPE_BYTES, GIB
+
+if TYPE_CHECKING:
+    from .traffic.resolved import Traffic
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,13 @@ def _peak_and_bandwidth(s: Scenario) -> tuple[float, float] | None:
     if tflops is None or bandwidth is None:
         return None
     return tflops * 1e12, bandwidth * 1e12
+
+
+@lru_cache(maxsize=256)
+def no_cache_prefill_flops(roof: Roofline, traffic: Traffic) -> float:
+    """The traffic's mean prefill FLOPs per request without a cache (cached: every sweep point of the
+    rate, the think time or the capacity asks it again)."""
+    return roof.mean_prefill_flops(traffic.prompt_shares)
 
 
 def roofline(s: Scenario, plan: MemoryPlan | None) -> Roofline | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .latency import Concurrency, Roofline, concurrency, roofline
+from .latency import Concurrency, Roofline, concurrency, no_cache_prefill_flops, roofline
 from .memory import InfeasibleMemory, MemoryPlan, kv_bytes_per_token_per_gpu, plan_memory
 from .scenario import Scenario
 from .traffic.resolved import Traffic, build_traffic
@@ -148,8 +148,7 @@ def _size_text(tokens: int, kv_bytes: float | None) -> str:
 
 def _running(s: Scenario, traffic: Traffic, roof: Roofline) -> Concurrency:
     assert s.hardware is not None
-    prompts = [(w, p) for w, p, _ in traffic.request_prompts]
-    prompt_s = roof.prefill_s_of_flops(roof.mean_prefill_flops(prompts))
+    prompt_s = roof.prefill_s_of_flops(no_cache_prefill_flops(roof, traffic))
     rate = traffic.request_rate / s.cluster.replicas
     return concurrency(roof, rate, traffic.mean_prompt_tokens, prompt_s, traffic.mean_output_tokens,
                        s.hardware.max_num_seqs)

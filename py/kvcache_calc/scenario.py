@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields as dc_fields, replace
+from functools import lru_cache
 from typing import Any
 
 from .engine_versions import engine_defaults
@@ -23,6 +24,7 @@ MODEL_ARCH_KEYS = (
     "chunked_local_layers", "attention_chunk_size", "linear_state_bytes", "quantization", "quant_bits",
     "quant_group_size",
 )
+_ARCH_KEY_SET = frozenset(MODEL_ARCH_KEYS)
 
 
 @dataclass(frozen=True)
@@ -315,10 +317,18 @@ def _tiers(raw: Any, direct_without_model: bool) -> tuple[TierSpec, ...]:
 
 
 def _model(values: dict, need_weights: bool) -> ModelSpec:
+    # validated values are scalars: the same model section gives the same (immutable) spec, and every sweep
+    # point and advice item re-reads it
+    return _model_of(tuple(values.items()), need_weights)
+
+
+@lru_cache(maxsize=64)
+def _model_of(items: tuple, need_weights: bool) -> ModelSpec:
+    values = dict(items)
     preset = values.get("preset")
     merged: dict = {}
     if preset is not None:
-        merged.update({k: v for k, v in model_preset(preset).items() if k in MODEL_ARCH_KEYS})
+        merged.update({k: v for k, v in model_preset(preset).items() if k in _ARCH_KEY_SET})
     merged.update(values)
     if merged.get("attention") == "mla":
         merged.setdefault("num_kv_heads", 1)

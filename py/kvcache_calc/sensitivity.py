@@ -30,7 +30,12 @@ def current_value(s: Scenario, path: str) -> Any:
         return sum(c.share * getattr(c, CLASS_LAWS[path]).mean for c in spec.classes)
     if path == "workload.arrival_rate":
         return s.traffic.arrival_rate
-    return get_path(normalized(s), path)
+    section, key = path.split(".", 1)
+    if section == "workload" and s.multi_class:
+        return get_path(normalized(s), path)
+    # what normalized(s) holds there, without building it for every sweep and swing
+    spec = getattr(s, section, None)
+    return getattr(spec, key, None) if spec is not None and path in FIELDS_BY_PATH else None
 
 
 def with_value(s: Scenario, path: str, value: Any) -> Scenario:
@@ -77,15 +82,28 @@ def _metrics(s: Scenario, what_if: bool = True) -> dict:
             "cache_capacity_tokens": r["cache_capacity_tokens"], "overloaded": r["overloaded"]}
 
 
-def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13) -> dict:
-    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced; from 0 to 4x the
-    field's default, evenly spaced, when the value is 0, as with no system prompt or no think time)."""
+TORNADO_SWING = 0.2
+# The panel's sweeps: 1/4x to 4x of the value, with the tornado's two swings among the points, so that
+# the panel evaluates those twice-asked scenarios once (the model caches its evaluations).
+PANEL_FACTORS = (0.25, 0.5, 1.0 - TORNADO_SWING, 1.0, 1.0 + TORNADO_SWING, 2.0, 4.0)
+PANEL_TIER_POINTS = 9   # the panel's tier curve: every 2x the GPU cache (the curve is smooth and concave)
+
+
+def sweep(s: Scenario, path: str, values: list[float] | None = None, points: int = 13,
+          factors: tuple[float, ...] | None = None) -> dict:
+    """Hit rates as one field varies (default: 1/4x to 4x of its value, log-spaced, or at `factors` of
+    it; from 0 to 4x the field's default, evenly spaced, when the value is 0, as with no system prompt
+    or no think time)."""
     if path not in FIELDS_BY_PATH or FIELDS_BY_PATH[path].kind == "enum":
         raise ValueError(f"sweep path: {path!r} is not a numeric scenario field")
     base = current_value(s, path)
+    if factors is not None:
+        points = len(factors)
     if values is None:
         default = FIELDS_BY_PATH[path].default
-        if base:
+        if base and factors is not None:
+            values = [base * f for f in factors]
+        elif base:
             values = [base * 4.0 ** (2.0 * i / (points - 1) - 1.0) for i in range(points)]
         elif default:
             values = [4.0 * default * i / (points - 1) for i in range(points)]
@@ -115,7 +133,7 @@ def tornado_paths(s: Scenario) -> tuple[str, ...]:
     return (*SWEEP_PATHS, "hardware.memory_gib", "hardware.gpu_memory_utilization")
 
 
-def tornado(s: Scenario, swing: float = 0.2) -> dict:
+def tornado(s: Scenario, swing: float = TORNADO_SWING) -> dict:
     """Token hit rate when each main field moves by -swing and +swing, largest effect first."""
     base = hit_rates(s)["token_hit_rate"]
     bars = []
@@ -139,6 +157,9 @@ def tornado(s: Scenario, swing: float = 0.2) -> dict:
     return {"swing": swing, "base": base, "bars": bars}
 
 
+SOLVE_MAX_TOKENS = 10**13   # per replica: a cache the target needs beyond this is "not achievable"
+
+
 def _rate_at_capacity(s: Scenario, capacity: int, metric: str) -> float:
     return hit_rates(s.with_value("cache.capacity_tokens", capacity), what_if=True)[metric]
 
@@ -156,14 +177,37 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     if target >= ceiling - 1e-9:
         return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
     b = s.cache.block_size
+    rates: dict[int, float] = {}
+
+    def rate(capacity: int) -> float:
+        if capacity not in rates:
+            rates[capacity] = _rate_at_capacity(s, capacity, metric)
+        return rates[capacity]
+
+    def reaches(capacity: int) -> bool:
+        # the hit rate rises with the cache: a size priced on either side may decide it already
+        if any(x <= capacity and r >= target for x, r in rates.items()):
+            return True
+        if any(x >= capacity and r < target for x, r in rates.items()):
+            return False
+        return rate(capacity) >= target
+
     lo, hi = b, max(b, current["cache_capacity_tokens"])
-    while _rate_at_capacity(s, hi, metric) < target:
+    # the largest size the doubling would try: short of the target there, every smaller size is too (as when
+    # prefix-blind routing caps the rate below it), so after a second doubling that one is priced first
+    largest = hi << max(0, (SOLVE_MAX_TOKENS // hi).bit_length() - 1)
+    doublings = 0
+    while not reaches(hi):
         lo, hi = hi, hi * 2
-        if hi > 10**13:
+        doublings += 1
+        if hi > SOLVE_MAX_TOKENS or (doublings == 2 and not reaches(largest)):
             return {**out, "achievable": False, "capacity_tokens": None, "memory_gib_per_gpu": None}
+    if lo in rates:
+        _narrow(rate, lo, hi, target, b)
+    # the bisection's answer, its steps decided by the sizes priced so far wherever they can be
     while hi - lo > max(b, hi // 500):  # 0.2% of the capacity
         mid = (lo + hi) // 2
-        if _rate_at_capacity(s, mid, metric) >= target:
+        if reaches(mid):
             hi = mid
         else:
             lo = mid
@@ -171,6 +215,30 @@ def solve_capacity(s: Scenario, target: float, metric: str = "token_hit_rate") -
     if s.model is not None and s.hardware is not None:
         memory = memory_for_capacity_gib(s.model, s.hardware, hi, traffic_of(s).mean_prompt_tokens)
     return {**out, "achievable": True, "capacity_tokens": hi, "memory_gib_per_gpu": memory}
+
+
+def _narrow(rate, lo: int, hi: int, target: float, block: int, steps: int = 5) -> None:
+    """Price a few sizes that close in on where the rate crosses `target` between lo (short of it) and hi
+    (at or past it): false position with the Illinois fix, on whole tokens. The hit rate is smooth in the
+    cache size, so a handful of sizes leaves the bisection's later steps decided without a new evaluation.
+    """
+    f_lo, f_hi = rate(lo) - target, rate(hi) - target
+    side = 0
+    for _ in range(steps):
+        if hi - lo <= max(block, hi // 1000):
+            return
+        x = min(max(round(hi - f_hi * (hi - lo) / (f_hi - f_lo)), lo + 1), hi - 1)
+        fx = rate(x) - target
+        if fx < 0.0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
 
 
 def memory_curve(s: Scenario, points: int = 13) -> dict:
@@ -214,7 +282,7 @@ def tier_curve(s: Scenario, points: int = 13) -> dict:
             tier["capacity_tokens"] = max(int(tokens), s.cache.block_size)
         raw = {**s.raw, "tiers": [tier, *rest] if tokens > 0 or inclusive else rest}
         try:
-            r = hit_rates(parse_scenario(raw))
+            r = hit_rates(parse_scenario(raw), with_gpu=True)
         except ValueError:
             continue
         out.append({"x": tokens * scale, "token_hit_rate": r["token_hit_rate"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..scenario import HardwareSpec, ModelSpec
 from ..units import GIB
@@ -50,9 +51,13 @@ def max_model_len(model: ModelSpec, hw: HardwareSpec) -> int:
     return hw.max_model_len or model.max_position_embeddings or 0
 
 
+@lru_cache(maxsize=256)
 def plan_memory(model: ModelSpec, hw: HardwareSpec, context_tokens: float | None = None,
                 block_size: int = 16) -> MemoryPlan:
-    """The per-GPU budget of `hw.engine` and the KV tokens it leaves; raises InfeasibleMemory as the engine refuses."""
+    """The per-GPU budget of `hw.engine` and the KV tokens it leaves; raises InfeasibleMemory as the engine refuses.
+
+    Cached (the plan is immutable): the panel's traffic sweeps and swings keep the model and the GPU.
+    """
     per_gpu = kv_bytes_per_token_per_gpu(model, hw, context_tokens)
     engine = sglang if hw.engine == "sglang" else vllm
     budget = engine.budget(model, hw)

@@ -87,6 +87,11 @@ class Traffic:
         return tuple(out)
 
     @cached_property
+    def prompt_shares(self) -> tuple[tuple[float, float], ...]:
+        """(share of all requests, prompt tokens) over every class and turn."""
+        return tuple((w, p) for w, p, _ in self.request_prompts)
+
+    @cached_property
     def longest_blocks(self) -> int:
         return max(c.table.longest_blocks for c in self.classes)
 
