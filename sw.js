@@ -7,16 +7,17 @@
 //   activate  delete every other build's cache
 //   fetch     a file of the build: from its cache (a missing or wrong-size entry is fetched again,
 //             checked); anything else: the network
-// A page is served by one worker from one cache, so it never mixes builds. A waiting new worker
-// takes over only at a navigation of the last open tab: it activates first, then the navigation is
-// redirected to itself, so the new page comes whole from the new build.
+// A page is served from one build's cache, so it never mixes builds. A waiting new worker takes over
+// only at a navigation of the last open tab of the old build: from that navigation on, the old
+// worker serves the new build's cache until the new worker is active, so the new page comes whole
+// from the new build.
 
 const BUILD = { hash: "unbuilt", files: {} }; // replaced by scripts/build_hash.py
 const CACHE_PREFIX = "kvcache-site-";
 const CACHE_NAME = CACHE_PREFIX + BUILD.hash;
 const scopeUrl = new URL(self.registration.scope);
 const PRECACHE_PARALLEL = 6;
-const TAKE_OVER_TIMEOUT_MS = 5000;
+const CACHE_NAME_TIMEOUT_MS = 2000;
 let openedCache = null;
 const buildCache = () => (openedCache ??= caches.open(CACHE_NAME));
 
@@ -73,6 +74,7 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data?.type === "take-over") self.skipWaiting();
+  if (event.data?.type === "cache-name") event.ports[0]?.postMessage({ cache: CACHE_NAME });
 });
 
 /** The cached file when it is whole (its size is the build's); else fetched again, checked, and cached. */
@@ -89,17 +91,16 @@ async function serveFile(path) {
   return response;
 }
 
-/** Resolves true once `worker` is the active worker (false after the timeout). */
-function activated(worker) {
+/** The cache name of a waiting worker of this site (null when it does not answer in time). */
+function cacheNameOf(worker) {
   return new Promise((resolve) => {
-    if (worker.state === "activated") return resolve(true);
-    const timer = setTimeout(() => resolve(false), TAKE_OVER_TIMEOUT_MS);
-    worker.addEventListener("statechange", () => {
-      if (worker.state === "activated") {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => resolve(null), CACHE_NAME_TIMEOUT_MS);
+    channel.port1.onmessage = (event) => {
+      clearTimeout(timer);
+      resolve(typeof event.data?.cache === "string" && event.data.cache.startsWith(CACHE_PREFIX) ? event.data.cache : null);
+    };
+    worker.postMessage({ type: "cache-name" }, [channel.port2]);
   });
 }
 
@@ -113,15 +114,30 @@ async function onlyThisTab(event) {
   return windows.length <= 1;
 }
 
+// Set once this worker has handed over to a newer build's: it then serves every request from that
+// build's cache (the new page's), until the new worker is active and serves them itself.
+let handedOver = null;
+
+/** From the newer build's cache (checked by its worker's install), else the network. */
+async function serveHandedOver(request) {
+  const cached = await (await handedOver).match(request, { ignoreSearch: true });
+  return cached || fetch(request);
+}
+
 /**
- * A newer build is installed and this navigation leaves no other page of the old build open: the
- * new worker takes over, and the navigation is sent to it again. Otherwise this build's page.
+ * A newer build is installed and this navigation leaves no other page of this build open: the
+ * newer worker is told to take over (it activates once this worker is idle) and this navigation,
+ * with all that follows, is served from the newer build's cache. Otherwise this build's page.
  */
 async function navigate(event, path) {
   const waiting = self.registration.waiting;
   if (waiting && (await onlyThisTab(event))) {
-    waiting.postMessage({ type: "take-over" });
-    if (await activated(waiting)) return Response.redirect(event.request.url, 302);
+    const name = await cacheNameOf(waiting);
+    if (name && (await caches.has(name))) {
+      handedOver = caches.open(name);
+      waiting.postMessage({ type: "take-over" });
+      return serveHandedOver(new Request(cacheKey(path)));
+    }
   }
   return serveFile(path);
 }
@@ -129,6 +145,10 @@ async function navigate(event, path) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
+  if (handedOver && new URL(request.url).origin === scopeUrl.origin) {
+    event.respondWith(serveHandedOver(request));
+    return;
+  }
   const path = buildPath(new URL(request.url));
   if (path === null) return; // not a file of this build: the network, as without a service worker
   event.respondWith(request.mode === "navigate" ? navigate(event, path) : serveFile(path));

@@ -1,0 +1,243 @@
+"""Boot and caching: the page offline after a first visit, a new build replacing the cached one whole,
+and a damaged snapshot or cache falling back to a normal boot without an error (docs/web.md)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import BOOT_TIMEOUT_MS, ROOT, SITE, PageWatch, _SiteHandler, _csp_of_index
+
+TITLE = "KV-cache hit-rate calculator"
+NEW_TITLE = "KV-cache hit-rate calculator, rebuilt"
+SNAPSHOT_GZ = "snapshot/pyodide.bin.gz"
+NO_SNAPSHOT = "booting Python without the snapshot"
+
+
+class SwitchableSite:
+    """An http server of one of several site directories, switchable between requests (a deploy)."""
+
+    def __init__(self, directory: Path):
+        self.handler = type("Handler", (_SiteHandler,), {"csp": _csp_of_index()})
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        self.server.daemon_threads = True
+        self.serve(directory)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def serve(self, directory: Path):
+        self.server.RequestHandlerClass = functools.partial(self.handler, directory=str(directory))
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def copy_site(tmp: Path, name: str) -> Path:
+    target = tmp / name
+    shutil.copytree(SITE, target)
+    return target
+
+
+def rebuilt(site: Path) -> Path:
+    """`site` as the next deploy: a changed UI string, then build.json's hash and sw.js redone as the
+    build does it."""
+    i18n = site / "js" / "i18n.js"
+    text = i18n.read_text(encoding="utf-8")
+    assert text.count(f'title: "{TITLE}"') == 1
+    i18n.write_text(text.replace(f'title: "{TITLE}"', f'title: "{NEW_TITLE}"'), encoding="utf-8")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_hash.py"), str(site)], check=True)
+    return site
+
+
+def sha256_files(site: Path) -> dict[str, str]:
+    return {path.relative_to(site).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in site.rglob("*") if path.is_file()}
+
+
+class Console:
+    """Every console message of a page and its workers, by type."""
+
+    def __init__(self, page):
+        self.messages: list[tuple[str, str]] = []
+        page.on("console", lambda message: self.messages.append((message.type, message.text)))
+
+    def of_type(self, kind: str) -> list[str]:
+        return [text for message_type, text in self.messages if message_type == kind]
+
+
+def wait_for_service_worker(page):
+    """The registration's worker is active (the build is cached)."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+def wait_for_waiting_worker(page):
+    """A newer build's worker installed (its cache complete) and waiting."""
+    page.evaluate("""() => navigator.serviceWorker.getRegistration().then((registration) => new Promise((resolve) => {
+        const check = () => (registration.waiting ? resolve(true) : setTimeout(check, 50));
+        check();
+    }))""")
+
+
+def reload_and_wait(watch: PageWatch):
+    watch.page.reload()
+    watch.wait_ready()
+    watch.wait_idle()
+
+
+def assert_numbers_on_screen(watch: PageWatch):
+    values = watch.metric_values()
+    assert 0 <= values["token_hit_rate"] <= 1
+    assert 0 <= values["request_hit_rate"] <= 1
+    watch.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sites")
+    return {"a": copy_site(tmp, "a"), "b": rebuilt(copy_site(tmp, "b")), "damaged": copy_site(tmp, "damaged")}
+
+
+@pytest.fixture(scope="module")
+def server(sites):
+    site = SwitchableSite(sites["a"])
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def visited(browser, server, sites):
+    """A context that visited build A once and has its service worker active."""
+    server.serve(sites["a"])
+    context = browser.new_context()
+    page = context.new_page()
+    console = Console(page)
+    watch = PageWatch(page, server.url)
+    page.goto(server.url)
+    watch.wait_ready()
+    wait_for_service_worker(page)
+    yield context, watch, console
+    context.close()
+
+
+def test_first_visit_boots_from_the_snapshot(visited):
+    _, watch, console = visited
+    assert_numbers_on_screen(watch)
+    requested = {url[len(watch.site_url):] for url in watch.requests}
+    assert SNAPSHOT_GZ in requested
+    assert not [text for text in console.of_type("info") if NO_SNAPSHOT in text]
+
+
+def test_offline_reload_computes_numbers(visited, sites):
+    context, watch, console = visited
+    context.set_offline(True)
+    try:
+        reload_and_wait(watch)
+        assert_numbers_on_screen(watch)
+        assert watch.page.evaluate("navigator.serviceWorker.controller !== null")
+        # the kept snapshot pages: the compressed file is not needed again
+        assert not [text for text in console.of_type("info") if NO_SNAPSHOT in text]
+        assert watch.page.text_content("h1") == TITLE
+        # a different scenario is computed offline too
+        watch.load_query("?rate=2.5")
+        assert_numbers_on_screen(watch)
+    finally:
+        context.set_offline(False)
+
+
+def test_damaged_kept_snapshot_falls_back_without_an_error(visited):
+    _, watch, console = visited
+    truncated = watch.page.evaluate("""async () => {
+        const cache = await caches.open('kvcache-snapshot');
+        const [request] = await cache.keys();
+        const bytes = await (await cache.match(request)).arrayBuffer();
+        await cache.put(request, new Response(bytes.slice(0, bytes.byteLength >> 1)));
+        return bytes.byteLength >> 1;
+    }""")
+    assert truncated > 0
+    console.messages.clear()
+    reload_and_wait(watch)
+    assert_numbers_on_screen(watch)
+    assert any("stale or damaged" in text for text in console.of_type("info")), console.messages
+    assert console.of_type("error") == []
+
+
+def test_damaged_cached_file_is_fetched_again(visited, sites):
+    """A truncated entry in the service worker's cache (the compressed snapshot, with the kept pages
+    gone so the boot needs it) is fetched again and checked; the boot still uses the snapshot."""
+    _, watch, console = visited
+    watch.page.evaluate("""async (path) => {
+        await caches.delete('kvcache-snapshot');
+        const name = (await caches.keys()).find((key) => key.startsWith('kvcache-site-'));
+        const cache = await caches.open(name);
+        const url = new URL(path, location.href).href;
+        const bytes = await (await cache.match(url)).arrayBuffer();
+        await cache.put(url, new Response(bytes.slice(0, 1000)));
+    }""", SNAPSHOT_GZ)
+    console.messages.clear()
+    reload_and_wait(watch)
+    assert_numbers_on_screen(watch)
+    assert not [text for text in console.of_type("info") if NO_SNAPSHOT in text]
+    assert console.of_type("error") == []
+
+
+def test_new_build_replaces_every_cached_file(visited, server, sites):
+    """Deploy B over A: the reload that finds B installed runs B whole (every file B's bytes), and
+    A's cache is gone."""
+    context, watch, console = visited
+    server.serve(sites["b"])
+    try:
+        reload_and_wait(watch)  # still A's worker: A's page, whole; the browser installs B meanwhile
+        assert watch.page.text_content("h1") == TITLE
+        wait_for_waiting_worker(watch.page)
+        expected = sha256_files(sites["b"])
+        bodies: dict[str, str] = {}
+
+        def record(response):
+            path = response.url[len(server.url):].split("?")[0] or "index.html"
+            if response.url.startswith(server.url) and path in expected and response.status == 200:
+                bodies[path] = hashlib.sha256(response.body()).hexdigest()
+
+        watch.page.on("response", record)
+        reload_and_wait(watch)
+        watch.page.remove_listener("response", record)
+        assert watch.page.text_content("h1") == NEW_TITLE
+        assert_numbers_on_screen(watch)
+        assert {"index.html", "app.js", "js/i18n.js", "worker.js", "build.json"} <= bodies.keys()
+        assert {path: digest for path, digest in bodies.items() if digest != expected[path]} == {}
+        build_b = json.loads((sites["b"] / "build.json").read_text())["build_hash"][:16]
+        site_caches = [name for name in watch.page.evaluate("caches.keys()") if name.startswith("kvcache-site-")]
+        assert site_caches == [f"kvcache-site-{build_b}"]
+    finally:
+        server.serve(sites["a"])
+
+
+def test_damaged_snapshot_on_the_server_boots_normally(browser, server, sites):
+    """A snapshot that does not match build.json's sha256 (truncated) costs the attempt and a
+    console.info line: Python boots as without one, and the numbers come."""
+    damaged = sites["damaged"] / SNAPSHOT_GZ
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    server.serve(sites["damaged"])
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        console = Console(page)
+        watch = PageWatch(page, server.url)
+        page.goto(server.url)
+        watch.wait_ready()
+        watch.wait_idle()
+        assert_numbers_on_screen(watch)
+        assert any(NO_SNAPSHOT in text for text in console.of_type("info")), console.messages
+        assert console.of_type("error") == []
+    finally:
+        context.close()
+        server.serve(sites["a"])
