@@ -1,4 +1,6 @@
 // Module Web Worker: boots Pyodide, installs the calculator's wheel, answers calls.
+// The boot restores build.json's memory snapshot (Python started, the calculator imported) when it
+// checks out, else starts Pyodide normally (docs/web.md, "Boot and caching").
 //
 // Protocol (one message shape each way):
 //   page -> worker  {id, method, payload}
@@ -19,7 +21,7 @@ import { loadTrace } from "./js/trace-worker.js";
 
 const siteRoot = new URL("./", self.location.href);
 const pyodideRoot = new URL("pyodide/", siteRoot);
-const SNAPSHOT_FILE = "snapshot/pyodide.bin.gz"; // build.json's snapshot: {sha256, bytes}
+const SNAPSHOT_FILE = "snapshot/pyodide.bin.gz"; // build.json's snapshot: {sha256, pages_sha256, bytes, runs}
 
 function reportProgress(stage, fraction) {
   self.postMessage({ type: "progress", stage, fraction });
