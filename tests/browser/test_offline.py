@@ -77,15 +77,26 @@ class Console:
 
 def wait_for_service_worker(page):
     """The registration's worker is active (the build is cached)."""
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    active = page.evaluate("""(timeout) => Promise.race([
+        navigator.serviceWorker.ready.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), timeout)),
+    ])""", BOOT_TIMEOUT_MS)
+    assert active, "the service worker did not install"
 
 
 def wait_for_waiting_worker(page):
     """A newer build's worker installed (its cache complete) and waiting."""
-    page.evaluate("""() => navigator.serviceWorker.getRegistration().then((registration) => new Promise((resolve) => {
-        const check = () => (registration.waiting ? resolve(true) : setTimeout(check, 50));
-        check();
-    }))""")
+    installed = page.evaluate("""(timeout) => navigator.serviceWorker.getRegistration().then((registration) =>
+        new Promise((resolve) => {
+            const deadline = performance.now() + timeout;
+            const check = () => {
+                if (registration.waiting) resolve(true);
+                else if (performance.now() > deadline) resolve(false);
+                else setTimeout(check, 50);
+            };
+            check();
+        }))""", BOOT_TIMEOUT_MS)
+    assert installed, "the new build's service worker did not install"
 
 
 def reload_and_wait(watch: PageWatch):
