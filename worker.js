@@ -89,7 +89,6 @@ async function keepPages(sha256, pages) {
 
 /** The gzipped pages from the site, checked against build.json's sha256, inflated. */
 async function downloadPages(expected) {
-  if (typeof DecompressionStream !== "function") throw new Error("this browser has no DecompressionStream");
   // revalidated: the name is the same in every build, build.json's sha256 tells them apart
   const response = await fetch(new URL(SNAPSHOT_FILE, siteRoot), { cache: "no-cache" });
   if (!response.ok) throw new Error(`${SNAPSHOT_FILE}: HTTP ${response.status}`);
@@ -146,21 +145,33 @@ const pyodideOptions = () => ({
   stderr: (line) => console.warn("[python]", line),
 });
 
+/** Why this browser cannot use the snapshot (it needs both to check and inflate it), or null. */
+function snapshotUnsupported() {
+  if (typeof DecompressionStream !== "function") return "this browser has no DecompressionStream";
+  if (!self.crypto?.subtle) return "no crypto.subtle here (not a secure context)";
+  return null;
+}
+
 /**
  * The interpreter restored from the snapshot when there is a good one, else a normal boot. A bad
  * snapshot (corrupt, from another build, unsupported here) costs the attempt and a console.info
  * line: the page boots as without one.
  */
-async function startPython(snapshotPromise) {
-  try {
+async function startPython(manifestPromise) {
+  let reason = snapshotUnsupported();
+  if (!reason) {
+    const snapshotPromise = loadSnapshot(manifestPromise);
     const heap = snapshotPromise.then((snapshot) => snapshot.heap);
     heap.catch(() => {}); // loadPyodide awaits it; reported below
-    const pyodide = await loadPyodide({ ...pyodideOptions(), _loadSnapshot: heap });
-    pyodide.pyimport("kvcache_calc.api").destroy(); // the snapshot must hold the calculator
-    return { pyodide, keepSnapshot: (await snapshotPromise).keep };
-  } catch (error) {
-    console.info("[worker] booting Python without the snapshot:", String(error?.message || error).split("\n")[0]);
+    try {
+      const pyodide = await loadPyodide({ ...pyodideOptions(), _loadSnapshot: heap });
+      pyodide.pyimport("kvcache_calc.api").destroy(); // the snapshot must hold the calculator
+      return { pyodide, keepSnapshot: (await snapshotPromise).keep };
+    } catch (error) {
+      reason = String(error?.message || error).split("\n")[0];
+    }
   }
+  console.info("[worker] booting Python without the snapshot:", reason);
   return { pyodide: await loadPyodide(pyodideOptions()), keepSnapshot: null };
 }
 
@@ -171,9 +182,7 @@ async function boot() {
   buildManifest = fetchJson(new URL("build.json", siteRoot));
   const wheelPromise = buildManifest.then(fetchWheel);
   wheelPromise.catch(() => {}); // awaited below; do not report it twice
-  const snapshotPromise = loadSnapshot(buildManifest);
-  snapshotPromise.catch(() => {}); // startPython reports it
-  const { pyodide, keepSnapshot } = await startPython(snapshotPromise);
+  const { pyodide, keepSnapshot } = await startPython(buildManifest);
   reportProgress("calculator", 0.8);
   // Also after a restore: the files back imports the snapshot did not make (replay, fit, ...).
   pyodide.unpackArchive(await wheelPromise, "wheel");
