@@ -106,12 +106,13 @@ function cacheNameOf(worker) {
 
 /**
  * No page of this build stays open after this navigation: no window but the one it replaces (where
- * the browser names it, FetchEvent.replacesClientId), else at most one window (a reload).
+ * the browser names it, FetchEvent.replacesClientId), else at most one window and that one visible
+ * (a reload; a tab left behind for a new one is hidden).
  */
 async function onlyThisTab(event) {
   const windows = await self.clients.matchAll({ type: "window" });
   if (event.replacesClientId) return windows.every((client) => client.id === event.replacesClientId);
-  return windows.length <= 1;
+  return windows.length === 0 || (windows.length === 1 && windows[0].visibilityState === "visible");
 }
 
 // Set once this worker has handed over to a newer build's: it then serves every request from that

@@ -233,6 +233,46 @@ def test_new_build_replaces_every_cached_file(visited, server, sites):
         server.serve(sites["a"])
 
 
+def test_a_second_tab_keeps_the_old_build_until_it_closes(browser, server, sites):
+    """With two tabs of build A open, a reload after B installed stays A, whole; once the other tab
+    is closed, the reload runs B."""
+    server.serve(sites["a"])
+    context = browser.new_context()
+    try:
+        first = PageWatch(context.new_page(), server.url)
+        first.page.goto(server.url)
+        first.wait_ready()
+        wait_for_service_worker(first.page)
+        second = PageWatch(context.new_page(), server.url)
+        second.page.goto(server.url)
+        second.wait_ready()
+        server.serve(sites["b"])
+        reload_and_wait(first)
+        wait_for_waiting_worker(first.page)
+        expected = sha256_files(sites["a"])
+        bodies: dict[str, str] = {}
+
+        def record(response):
+            path = response.url[len(server.url):].split("?")[0] or "index.html"
+            if path in expected and response.status == 200:
+                bodies[path] = hashlib.sha256(response.body()).hexdigest()
+
+        first.page.on("response", record)
+        reload_and_wait(first)
+        first.page.remove_listener("response", record)
+        assert first.page.text_content("h1") == TITLE
+        assert {"index.html", "app.js", "js/i18n.js", "worker.js", "build.json"} <= bodies.keys()
+        assert {path: digest for path, digest in bodies.items() if digest != expected[path]} == {}
+        assert second.page.text_content("h1") == TITLE
+        second.page.close()
+        reload_and_wait(first)
+        assert first.page.text_content("h1") == NEW_TITLE
+        assert_numbers_on_screen(first)
+    finally:
+        context.close()
+        server.serve(sites["a"])
+
+
 def truncate_snapshot(site: Path):
     """The snapshot file cut in half: it no longer matches build.json's sha256."""
     snapshot = site / SNAPSHOT_GZ
