@@ -17,7 +17,7 @@ const CACHE_PREFIX = "kvcache-site-";
 const CACHE_NAME = CACHE_PREFIX + BUILD.hash;
 const scopeUrl = new URL(self.registration.scope);
 const PRECACHE_PARALLEL = 6;
-const CACHE_NAME_TIMEOUT_MS = 2000;
+const CACHE_NAME_TIMEOUT_MS = 10_000; // the waiting worker may have to start first, on a busy machine
 let openedCache = null;
 const buildCache = () => (openedCache ??= caches.open(CACHE_NAME));
 
@@ -106,13 +106,12 @@ function cacheNameOf(worker) {
 
 /**
  * No page of this build stays open after this navigation: no window but the one it replaces (where
- * the browser names it, FetchEvent.replacesClientId), else at most one window and that one visible
- * (a reload; a tab left behind for a new one is hidden).
+ * the browser names it, FetchEvent.replacesClientId), else at most one window (a reload).
  */
 async function onlyThisTab(event) {
   const windows = await self.clients.matchAll({ type: "window" });
   if (event.replacesClientId) return windows.every((client) => client.id === event.replacesClientId);
-  return windows.length === 0 || (windows.length === 1 && windows[0].visibilityState === "visible");
+  return windows.length <= 1;
 }
 
 // Set once this worker has handed over to a newer build's: it then serves every request from that
