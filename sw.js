@@ -7,10 +7,12 @@
 //   activate  delete every other build's cache
 //   fetch     a file of the build: from its cache (a missing or wrong-size entry is fetched again,
 //             checked); anything else: the network
-// A page is served from one build's cache, so it never mixes builds. A waiting new worker takes over
-// only at a navigation of the last open tab of the old build: from that navigation on, the old
-// worker serves the new build's cache until the new worker is active, so the new page comes whole
-// from the new build.
+// A page is served from one build's cache, so it never mixes builds. A newer build's worker waits
+// (as service workers do) until no page of the old build is open, then activates. To show the new
+// build sooner, a navigation that leaves no other page of the old build open (a reload of the last
+// tab) makes the old worker hand over: from then on it serves every request from the newer build's
+// cache (its name is kept in Cache Storage, so a restarted worker still does), until the newer
+// worker activates.
 
 const BUILD = { hash: "unbuilt", files: {} }; // replaced by scripts/build_hash.py
 const CACHE_PREFIX = "kvcache-site-";
@@ -18,6 +20,7 @@ const CACHE_NAME = CACHE_PREFIX + BUILD.hash;
 const scopeUrl = new URL(self.registration.scope);
 const PRECACHE_PARALLEL = 6;
 const CACHE_NAME_TIMEOUT_MS = 10_000; // the waiting worker may have to start first, on a busy machine
+const HANDOVER_CACHE = "kvcache-handover"; // one entry: the newer build's cache name, once handed over
 let openedCache = null;
 const buildCache = () => (openedCache ??= caches.open(CACHE_NAME));
 
@@ -66,6 +69,7 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
+    await caches.delete(HANDOVER_CACHE);
     for (const name of await caches.keys()) {
       if (name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME) await caches.delete(name);
     }
@@ -73,7 +77,6 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data?.type === "take-over") self.skipWaiting();
   if (event.data?.type === "cache-name") event.ports[0]?.postMessage({ cache: CACHE_NAME });
 });
 
@@ -114,42 +117,55 @@ async function onlyThisTab(event) {
   return windows.length <= 1;
 }
 
-// Set once this worker has handed over to a newer build's: it then serves every request from that
-// build's cache (the new page's), until the new worker is active and serves them itself.
-let handedOver = null;
+const handoverKey = () => new URL("kvcache-handover", scopeUrl).href;
 
-/** From the newer build's cache (checked by its worker's install), else the network. */
-async function serveHandedOver(request) {
-  const cached = await (await handedOver).match(request, { ignoreSearch: true });
-  return cached || fetch(request);
+/** The newer build's cache this worker handed over to (kept across restarts of this worker), or null. */
+async function readHandover() {
+  const kept = await (await caches.open(HANDOVER_CACHE)).match(handoverKey());
+  const name = kept ? await kept.text() : "";
+  return name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME && (await caches.has(name)) ? caches.open(name) : null;
+}
+
+let handedOver = null; // Promise<Cache | null>, read once per start of this worker
+
+async function handOver(name) {
+  await (await caches.open(HANDOVER_CACHE)).put(handoverKey(), new Response(name));
+  handedOver = caches.open(name);
+}
+
+/** From the newer build's cache (checked by its worker's install; "dir/" is its index.html), else the network. */
+async function serveHandedOver(cache, request) {
+  const url = new URL(request.url);
+  if (url.pathname.endsWith("/")) url.pathname += "index.html";
+  return (await cache.match(url.href, { ignoreSearch: true })) || fetch(request);
 }
 
 /**
- * A newer build is installed and this navigation leaves no other page of this build open: the
- * newer worker is told to take over (it activates once this worker is idle) and this navigation,
- * with all that follows, is served from the newer build's cache. Otherwise this build's page.
+ * A newer build is installed and this navigation leaves no other page of this build open: hand
+ * over to it (this navigation and all that follow come from its cache). Otherwise this build's page.
  */
 async function navigate(event, path) {
   const waiting = self.registration.waiting;
   if (waiting && (await onlyThisTab(event))) {
     const name = await cacheNameOf(waiting);
-    if (name && (await caches.has(name))) {
-      handedOver = caches.open(name);
-      waiting.postMessage({ type: "take-over" });
-      return serveHandedOver(new Request(cacheKey(path)));
+    if (name && name !== CACHE_NAME && (await caches.has(name))) {
+      await handOver(name);
+      return serveHandedOver(await handedOver, new Request(cacheKey(path)));
     }
   }
   return serveFile(path);
 }
 
+async function respond(event) {
+  const cache = await (handedOver ??= readHandover().catch(() => null));
+  if (cache) return serveHandedOver(cache, event.request);
+  const path = buildPath(new URL(event.request.url));
+  if (path === null) return fetch(event.request); // not a file of this build
+  return event.request.mode === "navigate" ? navigate(event, path) : serveFile(path);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return;
-  if (handedOver && new URL(request.url).origin === scopeUrl.origin) {
-    event.respondWith(serveHandedOver(request));
-    return;
-  }
-  const path = buildPath(new URL(request.url));
-  if (path === null) return; // not a file of this build: the network, as without a service worker
-  event.respondWith(request.mode === "navigate" ? navigate(event, path) : serveFile(path));
+  if (request.method !== "GET" || new URL(request.url).origin !== scopeUrl.origin) return;
+  event.respondWith(respond(event));
 });
