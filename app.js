@@ -354,8 +354,19 @@ function showCalculationProblem(error, scenario) {
 
 function markFirstResult() {
   byId("results-waiting").hidden = true; // Python answered: numbers, or the reason there are none, are shown
-  if (document.body.dataset.ready !== "true") performance.mark("kvcache:first-result");
+  if (document.body.dataset.ready !== "true") {
+    performance.mark("kvcache:first-result");
+    registerServiceWorker();
+  }
   document.body.dataset.ready = "true";
+}
+
+/** The site offline and warm reloads from Cache Storage (sw.js); registered once the first numbers
+ *  are on screen, so its download of the build does not slow the boot. */
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("sw.js", { updateViaCache: "none" })
+    .catch((error) => console.info("The page works without offline support:", error?.message || error));
 }
 
 async function calculate(scenario, { analysisDelay = ANALYSIS_DELAY_MS } = {}) {

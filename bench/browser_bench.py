@@ -4,7 +4,9 @@ Prints medians over RUNS interleaved runs (app, bare, app, bare, ...), each in a
 context (empty cache and storage):
   - cold load to first numbers / to the full analysis, versus a bare page that boots the same
     vendored Pyodide in a module worker and runs `1+1` (the ratio is the page's own overhead);
-  - warm reload (same context: HTTP and compiled-wasm caches warm) to first numbers;
+  - the same cold load with the memory snapshot unavailable (the fallback: a normal boot);
+  - warm reload once the service worker is active (the build and the snapshot's pages cached,
+    compiled wasm in the code cache) to first numbers, and the same reload offline;
   - a form change to updated numbers and to updated charts (includes the 150 ms debounce and the
     300 ms pause before the full analysis);
   - worker round trips for `predict` (with and without the advisor), the full `analyze` panel
@@ -83,6 +85,19 @@ def wait(page, selector: str):
     page.wait_for_selector(selector, state="attached", timeout=TIMEOUT_MS)
 
 
+def no_snapshot_run(browser, url: str) -> dict:
+    """A cold load whose snapshot download fails: the worker boots Python normally."""
+    context = browser.new_context()
+    try:
+        context.route("**/snapshot/pyodide.bin.gz", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(url)
+        wait(page, "body[data-ready='true'][data-busy='false']")
+        return {"cold_no_snapshot_numbers_ms": mark(page, "kvcache:first-result")}
+    finally:
+        context.close()
+
+
 def app_run(browser, url: str) -> dict:
     context = browser.new_context()
     try:
@@ -92,10 +107,16 @@ def app_run(browser, url: str) -> dict:
         out = {"cold_numbers_ms": mark(page, "kvcache:first-result"),
                "cold_analysis_ms": mark(page, "kvcache:first-analysis"),
                "python_ready_ms": mark(page, "kvcache:stage:ready")}
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the build is cached
         page.reload()
         wait(page, "body[data-ready='true'][data-busy='false']")
         out["warm_numbers_ms"] = mark(page, "kvcache:first-result")
         out["warm_analysis_ms"] = mark(page, "kvcache:first-analysis")
+        context.set_offline(True)
+        page.reload()
+        wait(page, "body[data-ready='true'][data-busy='false']")
+        out["offline_numbers_ms"] = mark(page, "kvcache:first-result")
+        context.set_offline(False)
         out.update(page.evaluate("""async (mixed) => {
             const settled = (flag) => new Promise((resolve) => {
                 const check = () => (document.body.dataset[flag] === 'false' ? resolve() : setTimeout(check, 1));
@@ -161,6 +182,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (SITE / "build.json").exists():
         raise SystemExit("build the site first: make site")
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     tmp = bench_root()
     server, url = serve(Path(tmp.name))
     runs: dict[str, list[float]] = {}
@@ -171,7 +193,7 @@ def main() -> None:
                 launch["executable_path"] = CHROMIUM
             browser = playwright.chromium.launch(**launch)
             for index in range(args.runs):
-                for result in (app_run(browser, url), bare_run(browser, url)):
+                for result in (app_run(browser, url), bare_run(browser, url), no_snapshot_run(browser, url)):
                     for key, value in result.items():
                         runs.setdefault(key, []).append(value)
                 print(f"run {index + 1}/{args.runs} done", flush=True)
@@ -181,8 +203,12 @@ def main() -> None:
         server.shutdown()
         tmp.cleanup()
     medians = {key: statistics.median(values) for key, values in runs.items()}
+    medians["load_before"] = load_before
     medians["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     medians["cold_numbers_over_bare"] = medians["cold_numbers_ms"] / medians["bare_ready_ms"]
+    medians["cold_no_snapshot_over_bare"] = medians["cold_no_snapshot_numbers_ms"] / medians["bare_ready_ms"]
+    medians["warm_numbers_over_bare"] = medians["warm_numbers_ms"] / medians["bare_ready_ms"]
+    medians["offline_numbers_over_bare"] = medians["offline_numbers_ms"] / medians["bare_ready_ms"]
     medians["cold_analysis_over_bare"] = medians["cold_analysis_ms"] / medians["bare_ready_ms"]
     report = render(medians, args.runs, version)
     print(report)
@@ -194,9 +220,9 @@ def render(m: dict, runs: int, version: str) -> str:
     return "\n".join([
         f"Measured by `python3 bench/browser_bench.py` (medians of {runs} interleaved runs, each in a fresh",
         f"browser context; Chromium {version}, headless, {os.cpu_count()} CPUs, {platform.machine()}; local",
-        f"http.server, so network time is ~0; 1-minute load average {m['load_average']:.1f} at the end, i.e.",
-        "other work shared the CPUs). Figures include the page's 150 ms edit debounce and the 300 ms",
-        "pause before the full analysis where noted.",
+        f"http.server, so network time is ~0; 1-minute load average {m['load_before']:.1f} at the start and",
+        f"{m['load_average']:.1f} at the end, i.e. other work shared the CPUs). Figures include the page's",
+        "150 ms edit debounce and the 300 ms pause before the full analysis where noted.",
         "",
         "| what | median |",
         "|---|---|",
@@ -206,8 +232,13 @@ def render(m: dict, runs: int, version: str) -> str:
         f"({m['cold_numbers_over_bare']:.2f}x bare) |",
         f"| cold load to the full analysis (charts, advice) | {m['cold_analysis_ms']:.0f} ms "
         f"({m['cold_analysis_over_bare']:.2f}x bare) |",
-        f"| warm reload to first numbers | {m['warm_numbers_ms']:.0f} ms |",
+        f"| cold load to first numbers without the snapshot (its download fails: a normal boot) | "
+        f"{m['cold_no_snapshot_numbers_ms']:.0f} ms ({m['cold_no_snapshot_over_bare']:.2f}x bare) |",
+        f"| warm reload to first numbers (service worker active, snapshot pages kept) | "
+        f"{m['warm_numbers_ms']:.0f} ms ({m['warm_numbers_over_bare']:.2f}x bare) |",
         f"| warm reload to the full analysis | {m['warm_analysis_ms']:.0f} ms |",
+        f"| offline reload to first numbers (the browser offline) | {m['offline_numbers_ms']:.0f} ms "
+        f"({m['offline_numbers_over_bare']:.2f}x bare) |",
         f"| form change to updated numbers (incl. 150 ms debounce) | {m['edit_to_numbers_ms']:.0f} ms |",
         f"| form change to updated charts (incl. debounce + 300 ms pause) | {m['edit_to_charts_ms']:.0f} ms |",
         f"| worker round trip, `predict` without the advisor (the page's fast path) | {m['predict_round_trip_ms']:.1f} ms |",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the static site into _site/ (called by `make site`; the Pages workflow runs the same).
 # Inputs: the page sources at the repo root, node_modules/ (npm ci), the Python package in py/.
-# Nothing is downloaded: the worker unpacks the project's wheel itself (no micropip).
+# Nothing is downloaded: the worker unpacks the project's wheel itself (no micropip). Node (which npm
+# needs anyway) makes the Pyodide memory snapshot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -99,6 +100,25 @@ manifest["extra_wheels"] = {w["for"]: {"wheel": w["wheel"], "sha256": w["sha256"
 with open(f"{site}/build.json", "w") as out:
     json.dump(manifest, out, indent=1)
 PY
+
+# 6. A memory snapshot of the shipped Pyodide with the calculator imported (Node boots the very
+#    files in _site/pyodide); build.json has its sha256, which the worker checks, and its layout.
+mkdir -p "$SITE/snapshot"
+node scripts/make_snapshot.mjs "$SITE" "$SITE/snapshot/pyodide.bin.gz" > "$WHEEL_TMP/snapshot.json"
+"$PYTHON" - "$SITE" "$WHEEL_TMP/snapshot.json" <<'PY'
+import hashlib, json, sys
+site, layout_path = sys.argv[1:]
+layout = json.load(open(layout_path))
+manifest = json.load(open(f"{site}/build.json"))
+manifest["snapshot"] = {"sha256": hashlib.sha256(open(f"{site}/snapshot/pyodide.bin.gz", "rb").read()).hexdigest(),
+                        "pages_sha256": layout["pages_sha256"], "bytes": layout["bytes"], "runs": layout["runs"]}
+with open(f"{site}/build.json", "w") as out:
+    json.dump(manifest, out, indent=1)
+PY
+
+# 7. The build hash (every file's path and sha256) in build.json, and the service worker: sw.js with
+#    the hash and the sha256 of every file it caches (build.json included) written into it.
+"$PYTHON" scripts/build_hash.py "$SITE"
 
 find "$SITE" -type f -exec chmod 0644 {} +
 echo "build_site: wrote $SITE/ ($(du -sh "$SITE" | cut -f1), wheel $PROJECT_WHEEL)"
