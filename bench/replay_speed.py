@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import shutil
 import statistics
 import sys
@@ -33,18 +34,8 @@ from kvcache_calc.traffic.records import synthetic_trace, write_jsonl  # noqa: E
 from reference_sim import reference_lru  # noqa: E402
 
 TRACES = ROOT / "examples" / "traces"
-CATALOG = {   # Bailian-like: 16-token blocks, long shared prefixes, multi-turn chats
-    "cache": {"block_size": 16},
-    "workload": {"arrival_rate": 0.8,
-                 "prefixes": [{"name": "system", "tokens": 800},
-                              {"name": "docs", "tokens": 3000, "count": 2000, "zipf": 1.2}],
-                 "classes": [
-                     {"name": "rag", "share": 1, "prefix": ["system", "docs"],
-                      "turns": {"dist": "geometric", "mean": 3},
-                      "think_time_s": {"dist": "exponential", "mean": 45}, "user_tokens": 80, "output_tokens": 250},
-                     {"name": "chat", "share": 1, "prefix": ["system"], "turns": {"dist": "geometric", "mean": 5},
-                      "think_time_s": {"dist": "lognormal", "median": 30, "sigma": 0.9},
-                      "user_tokens": {"dist": "lognormal", "median": 150, "sigma": 0.8}, "output_tokens": 300}]}}
+# Bailian-like: 16-token blocks, long shared prefixes, multi-turn chats (shared with the tests and traffic_traces.py)
+CATALOG = json.loads((ROOT / "tests" / "data" / "document_catalog_scenario.json").read_text())
 REQUESTS_PER_S = 3.19   # of CATALOG, to size the generated trace
 
 

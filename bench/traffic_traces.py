@@ -42,18 +42,8 @@ GENERATED = {
                           "output_tokens": {"dist": "gamma", "mean": 350, "shape": 2}},
                          {"name": "oneshot", "share": 3, "prefix": ["tenants"], "turns": 1,
                           "user_tokens": {"dist": "lognormal", "median": 3000, "sigma": 1.2}, "output_tokens": 300}]}}),
-    "document catalog (Bailian format, chat ids)": ("bailian", {
-        "cache": {"block_size": 16},
-        "workload": {"arrival_rate": 0.8,
-                     "prefixes": [{"name": "system", "tokens": 800},
-                                  {"name": "docs", "tokens": 3000, "count": 2000, "zipf": 1.2}],
-                     "classes": [
-                         {"name": "rag", "share": 1, "prefix": ["system", "docs"],
-                          "turns": {"dist": "geometric", "mean": 3},
-                          "think_time_s": {"dist": "exponential", "mean": 45}, "user_tokens": 80, "output_tokens": 250},
-                         {"name": "chat", "share": 1, "prefix": ["system"], "turns": {"dist": "geometric", "mean": 5},
-                          "think_time_s": {"dist": "lognormal", "median": 30, "sigma": 0.9},
-                          "user_tokens": {"dist": "lognormal", "median": 150, "sigma": 0.8}, "output_tokens": 300}]}}),
+    "document catalog (Bailian format, chat ids)": (
+        "bailian", json.loads((ROOT / "tests" / "data" / "document_catalog_scenario.json").read_text())),
     "agent loops (AIPerf sessions)": ("aiperf", {
         "cache": {"block_size": 64},
         "workload": {"arrival_rate": 0.2,

@@ -6,23 +6,14 @@ with 16-token blocks (about 20 MB)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from conftest import BOOT_TIMEOUT_MS, cpython_answer
 
-CATALOG = {   # a system prompt, a catalog of documents, multi-turn chats (bench/replay_speed.py's trace)
-    "cache": {"block_size": 16},
-    "workload": {"arrival_rate": 0.8,
-                 "prefixes": [{"name": "system", "tokens": 800},
-                              {"name": "docs", "tokens": 3000, "count": 2000, "zipf": 1.2}],
-                 "classes": [
-                     {"name": "rag", "share": 1, "prefix": ["system", "docs"],
-                      "turns": {"dist": "geometric", "mean": 3},
-                      "think_time_s": {"dist": "exponential", "mean": 45}, "user_tokens": 80, "output_tokens": 250},
-                     {"name": "chat", "share": 1, "prefix": ["system"], "turns": {"dist": "geometric", "mean": 5},
-                      "think_time_s": {"dist": "lognormal", "median": 30, "sigma": 0.9},
-                      "user_tokens": {"dist": "lognormal", "median": 150, "sigma": 0.8}, "output_tokens": 300}]}}
+# a system prompt, a catalog of documents, multi-turn chats (bench/replay_speed.py's trace)
+CATALOG = json.loads((Path(__file__).parents[1] / "data" / "document_catalog_scenario.json").read_text())
 
 
 @pytest.fixture(scope="module")
