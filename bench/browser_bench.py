@@ -10,9 +10,11 @@ context (empty cache and storage):
   - a form change to updated numbers and to updated charts (includes the 150 ms debounce and the
     300 ms pause before the full analysis);
   - worker round trips for `predict` (with and without the advisor), the full `analyze` panel
-    (plain, and with tiers and prefix-blind routing) and a simulated routing comparison.
+    (plain, and with tiers and prefix-blind routing) and a simulated routing comparison;
+  - then (unless --skip-traces) bench/replay_speed.py (the replay curve against one plain replay on
+    512- and 16-token blocks, gzip against plain) and bench/trace_page.py (a 100 MB trace in the page).
 
-Usage: make site && python3 bench/browser_bench.py [--runs 5] [--write-docs]
+Usage: make site && python3 bench/browser_bench.py [--runs 5] [--write-docs] [--skip-traces]
 --write-docs replaces the "## Browser" section of docs/performance.md with the figures.
 """
 
@@ -24,6 +26,8 @@ import http.server
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -179,6 +183,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--skip-traces", action="store_true",
+                        help="leave out the replay figures (bench/replay_speed.py, bench/trace_page.py)")
     args = parser.parse_args()
     if not (SITE / "build.json").exists():
         raise SystemExit("build the site first: make site")
@@ -214,6 +220,12 @@ def main() -> None:
     print(report)
     if args.write_docs:
         write_docs(report)
+    if not args.skip_traces:
+        # issue 14's replay figures, in the same sitting: the curve against one plain replay on 512- and
+        # 16-token blocks, gzip against plain (CPython), and a 100 MB trace in the page
+        for script in ("replay_speed.py", "trace_page.py"):
+            print(f"\n## {script}", flush=True)
+            subprocess.run([sys.executable, str(ROOT / "bench" / script)], check=True)
 
 
 def render(m: dict, runs: int, version: str) -> str:
