@@ -28,6 +28,7 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from math import cbrt, erfc
 
 from .traffic.distributions import Atoms, Dist, Fixed
 from .traffic.prefixes import Profile
@@ -107,9 +108,8 @@ class OtherBlocks:
         theta = self.theta = skew3 / (2.0 * var)
         self.c = m1 - k * theta
         # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
-        up = k + 1.0
-        self.wh = (((k * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * k), (9.0 * k) ** 0.5),
-                   ((up * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * up), (9.0 * up) ** 0.5))
+        #                                      = erfc(y^(1/3) slope_s + offset_s) / 2
+        self.wh = (_wilson_hilferty(k, theta), _wilson_hilferty(k + 1.0, theta))
 
     def survival_stats(self, a: float) -> tuple[float, float]:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
@@ -125,21 +125,28 @@ class OtherBlocks:
         q = 1.0 - p0
         if self.k == 0.0:
             return p0 * a + q * max(a - self.mean, 0.0), p0 + (q if a + 0.5 >= self.mean else 0.0)
-        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
         y = a - self.c
         short = 0.0
         if y > 0.0:
-            r = y ** (1.0 / 3.0)
-            cdf_k = 0.5 * math.erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
-            cdf_k1 = 0.5 * math.erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2)
+            r = cbrt(y)
+            cdf_k = 0.5 * erfc(r * slope_k + offset_k)
+            cdf_k1 = 0.5 * erfc(r * slope_k1 + offset_k1)
             short = y * cdf_k - self.k * self.theta * cdf_k1
             if short < 0.0:
                 short = 0.0
         y += 0.5  # continuity correction: D is a whole number of blocks
         full = 0.0
         if y > 0.0:
-            full = 0.5 * math.erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+            full = 0.5 * erfc(cbrt(y) * slope_k + offset_k)
         return p0 * a + q * short, p0 + q * full
+
+    def found_and_fit(self, room: float, size: float) -> tuple[float, float]:
+        """(E[(room - D)+] - E[(room - size - D)+], P(D <= room - size)): a node of `size` blocks
+        `room` positions deep, its blocks found and the chance all are."""
+        free, _ = self.survival_stats(room)
+        rest, fit = self.survival_stats(room - size)
+        return free - rest, fit
 
     def found(self, room: float, size: float) -> float:
         """E[clamp(room - D, 0, size)]: blocks of a run of `size` found below `room` free positions."""
@@ -167,8 +174,7 @@ class OtherBlocks:
             return blocks, full
         p0, c, k_theta = self.p0, self.c, self.k * self.theta
         q = 1.0 - p0
-        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
-        erfc = math.erfc
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
         # E[(a - D)+] rises at most 1 per block (its slope is P(D <= a)); the Wilson-Hilferty CDFs of its
         # two terms can let a difference exceed n by a hair, so a group finds at most its n blocks
         for weight, n in groups:
@@ -179,19 +185,25 @@ class OtherBlocks:
             y = a - c
             short = 0.0
             if y > 0.0:
-                r = y ** (1.0 / 3.0)
-                short = (y * 0.5 * erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
-                         - k_theta * 0.5 * erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2))
+                r = cbrt(y)
+                short = y * 0.5 * erfc(r * slope_k + offset_k) - k_theta * 0.5 * erfc(r * slope_k1 + offset_k1)
                 if short < 0.0:
                     short = 0.0
             y += 0.5
             fits = 0.0
             if y > 0.0:
-                fits = 0.5 * erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+                fits = 0.5 * erfc(cbrt(y) * slope_k + offset_k)
             found = base - (p0 * a + q * short)
             blocks += weight * (n if found > n else found)
             full += weight * (p0 + q * fits)
         return blocks, full
+
+
+def _wilson_hilferty(shape: float, theta: float) -> tuple[float, float]:
+    """(slope, offset) with P(Gamma(shape, theta) <= y) ~ erfc(y^(1/3) slope + offset) / 2."""
+    v = 1.0 / (9.0 * shape)
+    inv_sd = (9.0 * shape) ** 0.5
+    return -((shape * theta) ** (-1.0 / 3.0)) * inv_sd / SQRT2, (1.0 - v) * inv_sd / SQRT2
 
 
 def _single_gap(think: Dist) -> bool:
@@ -236,6 +248,8 @@ class LruModel:
         self.follow_weight = [ct.table.follow_up_weight for ct in traffic.classes]
         self._cache: dict[float, tuple] = {}
         self._split_cache: dict[tuple[float, float], tuple] = {}
+        self._totals_cache: dict[tuple[float, float], tuple] = {}
+        self._held_cache: dict[tuple[int, float], float] = {}
         self._found_cache: dict[tuple, tuple] = {}
         self._splits_at: dict[float, bool] = {}   # per room: whether some conversation can flush it
         # per class: its own history's room, and the follow-up groups it sums over
@@ -315,31 +329,26 @@ class LruModel:
         out = []
         for ct, (idle, done, dead), fw, done0 in zip(self.traffic.classes, self.sums, self.follow_weight,
                                                       self.done_all):
-            held = ct.think.mean_min(t)
+            held = self._held(ct.index, t)
             gone = t - held
             out.append((fw * held + t, held * fw + t * done0, held * idle[0] + t * done[0],
                         held * idle[1] + t * done[1], held * idle[2] + t * done[2], held * idle[3] + t * done[3],
                         gone * dead[1], gone * dead[2], gone * dead[3]))
         return out
 
+    def _held(self, i: int, t: float) -> float:
+        """E[min(Z, t)] of class i's think time (cached: the window sums and every room's split ask for it)."""
+        key = (i, t)
+        held = self._held_cache.get(key)
+        if held is None:
+            held = self._held_cache[key] = self.traffic.classes[i].think.mean_min(t)
+        return held
+
     def _cumulants(self, t: float, view: View) -> tuple[float, float, float, float, float]:
         """(log P(D = 0 | no flush), κ1, κ2, κ3, expected flushes) of D(t) for a view: a conversation
         holding at least the view's room is a flush (it alone evicts everything below the room)."""
-        classes, carried, reaches, sums = self._parts(t)
+        classes, flushes, reaches, sums, k0, k1, k2, k3, flush = self._totals(t, view.room)
         tr = self.traffic
-        flushes = ()
-        split = self._splits_at.get(view.room)
-        if split is None:
-            split = self._splits_at[view.room] = not self.plain_che and any(big >= view.room for big in self.biggest)
-        if split:
-            classes, flushes = self._split(t, view.room)
-        k0 = k1 = k2 = k3 = 0.0
-        for c0, c1, c2, c3 in classes:
-            k0 += c0
-            k1 += c1
-            k2 += c2
-            k3 += c3
-        flush = sum(flushes)
         subtree = view.subtree_kind
         inside = tr.kind_classes[subtree] if subtree is not None else ()
         if subtree is not None:
@@ -370,6 +379,31 @@ class LruModel:
                 k3 -= scale * (3.0 * carry * s2 + 3.0 * carry * carry * s1 + carry ** 3 * any_turn)
         return -k0, k1, k2, k3, max(flush, 0.0)
 
+    def _totals(self, t: float, room: float) -> tuple:
+        """Every class's (k0..k3) at t below `room`, their flushes, reaches and window sums, and the sums
+        over classes (cached: every view with the same room starts from them)."""
+        key = (t, room)
+        hit = self._totals_cache.get(key)
+        if hit is not None:
+            return hit
+        classes, _, reaches, sums = self._parts(t)
+        flushes = ()
+        split = self._splits_at.get(room)
+        if split is None:
+            split = self._splits_at[room] = not self.plain_che and any(big >= room for big in self.biggest)
+        if split:
+            classes, flushes = self._split(t, room)
+        k0 = k1 = k2 = k3 = 0.0
+        for c0, c1, c2, c3 in classes:
+            k0 += c0
+            k1 += c1
+            k2 += c2
+            k3 += c3
+        out = (classes, flushes, reaches, sums, k0, k1, k2, k3, sum(flushes))
+        if len(self._totals_cache) < 8192:
+            self._totals_cache[key] = out
+        return out
+
     def _split(self, t: float, room: float) -> tuple[list, list[float]]:
         """Per class (k0..k3) of the conversations below `room` blocks, and the expected flushes
         (cached: every view with the same room shares them)."""
@@ -379,7 +413,7 @@ class LruModel:
             return hit
         classes, carried, _, _ = self._parts(t)
         flushes = [0.0] * len(classes)
-        parts = [self._below(i, t, self.traffic.classes[i].think.mean_min(t), carried[i], room, flushes)
+        parts = [self._below(i, t, self._held(i, t), carried[i], room, flushes)
                  if big >= room else part
                  for i, (part, big) in enumerate(zip(classes, self.biggest))]
         out = (parts, flushes)
@@ -523,10 +557,8 @@ class LruModel:
             if cached is None:
                 values, fits = [], []
                 for a in grid[:reached]:
-                    d = self.other_blocks(a, view)
-                    free, _ = d.survival_stats(view.room)
-                    rest, fit = d.survival_stats(view.room - kind.blocks)
-                    values.append(free - rest)
+                    value, fit = self.other_blocks(a, view).found_and_fit(view.room, kind.blocks)
+                    values.append(value)
                     fits.append(fit)
                 self._found_cache[key] = cached = (values, fits)
             values, fits = cached
