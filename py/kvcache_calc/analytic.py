@@ -109,7 +109,10 @@ class OtherBlocks:
         self.c = m1 - k * theta
         # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
         #                                      = erfc(y^(1/3) slope_s + offset_s) / 2
-        self.wh = (_wilson_hilferty(k, theta), _wilson_hilferty(k + 1.0, theta))
+        up = k + 1.0
+        root_k, root_up = (9.0 * k) ** 0.5, (9.0 * up) ** 0.5
+        self.wh = ((-((k * theta) ** (-1.0 / 3.0)) * root_k / SQRT2, (1.0 - 1.0 / (9.0 * k)) * root_k / SQRT2),
+                   (-((up * theta) ** (-1.0 / 3.0)) * root_up / SQRT2, (1.0 - 1.0 / (9.0 * up)) * root_up / SQRT2))
 
     def survival_stats(self, a: float) -> tuple[float, float]:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
@@ -144,9 +147,31 @@ class OtherBlocks:
     def found_and_fit(self, room: float, size: float) -> tuple[float, float]:
         """(E[(room - D)+] - E[(room - size - D)+], P(D <= room - size)): a node of `size` blocks
         `room` positions deep, its blocks found and the chance all are."""
-        free, _ = self.survival_stats(room)
-        rest, fit = self.survival_stats(room - size)
-        return free - rest, fit
+        if self.k == 0.0 or room - size < 0.0:
+            free, _ = self.survival_stats(room)
+            rest, fit = self.survival_stats(room - size)
+            return free - rest, fit
+        # both room and room - size >= 0: _survival twice, inlined (the shared nodes' hot loop)
+        p0, c, keep = self.p0, self.c, self.keep
+        q = 1.0 - p0
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
+        k_theta = self.k * self.theta
+        frees = []
+        for a in (room, room - size):
+            y = a - c
+            short = 0.0
+            if y > 0.0:
+                r = cbrt(y)
+                short = y * (0.5 * erfc(r * slope_k + offset_k)) - k_theta * (0.5 * erfc(r * slope_k1 + offset_k1))
+                if short < 0.0:
+                    short = 0.0
+            frees.append(p0 * a + q * short)
+        y = room - size - c + 0.5
+        full = 0.5 * erfc(cbrt(y) * slope_k + offset_k) if y > 0.0 else 0.0
+        fit = p0 + q * full
+        if keep != 1.0:
+            return keep * frees[0] - keep * frees[1], keep * fit
+        return frees[0] - frees[1], fit
 
     def found(self, room: float, size: float) -> float:
         """E[clamp(room - D, 0, size)]: blocks of a run of `size` found below `room` free positions."""
@@ -197,13 +222,6 @@ class OtherBlocks:
             blocks += weight * (n if found > n else found)
             full += weight * (p0 + q * fits)
         return blocks, full
-
-
-def _wilson_hilferty(shape: float, theta: float) -> tuple[float, float]:
-    """(slope, offset) with P(Gamma(shape, theta) <= y) ~ erfc(y^(1/3) slope + offset) / 2."""
-    v = 1.0 / (9.0 * shape)
-    inv_sd = (9.0 * shape) ** 0.5
-    return -((shape * theta) ** (-1.0 / 3.0)) * inv_sd / SQRT2, (1.0 - v) * inv_sd / SQRT2
 
 
 def _single_gap(think: Dist) -> bool:

@@ -70,6 +70,32 @@ def gamma_p(a: float, x: float) -> float:
     return max(0.0, 1.0 - math.exp(log_front) * h)
 
 
+def gamma_p_pair(a: float, x: float) -> tuple[float, float]:
+    """(P(a, x), P(a + 1, x)) from one series or continued fraction: P(a + 1, x) = P(a, x) - e^-x x^a / Γ(a + 1)."""
+    if x <= 0.0:
+        return 0.0, 0.0
+    if math.isinf(x):
+        return 1.0, 1.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1.0:
+        # the series of P(a, x) is 1/a plus a tail that is the series of P(a + 1, x): summed apart,
+        # the second needs no subtraction
+        term = 1.0 / a
+        tail = 0.0
+        ap = a
+        for _ in range(10_000):
+            ap += 1.0
+            term *= x / ap
+            tail += term
+            if term < tail * 1e-16:
+                break
+        front = math.exp(log_front)
+        return min(1.0, (1.0 / a + tail) * front), min(1.0, tail * front)
+    lower = gamma_p(a, x)
+    # here x >= a + 1, where P(a + 1, x) is not small: the difference loses nothing that matters
+    return lower, max(0.0, lower - math.exp(log_front) / a)
+
+
 def _gauss_legendre(n: int) -> list[tuple[float, float]]:
     """Nodes and weights on [0, 1]."""
     out = []
@@ -256,7 +282,13 @@ class LogNormal(Dist):
         return self.moment(1) * normal_cdf((math.log(t) - self.mu - s * s) / s)
 
     def mean_min(self, t):
-        return self.partial_mean(t) + t * (1.0 - self.cdf(t)) if t > 0 else 0.0
+        if t <= 0:
+            return 0.0
+        # partial_mean(t) + t (1 - cdf(t)) with the same arithmetic, log t and mu taken once
+        mu, s = math.log(self.median), self.sigma
+        log_t = math.log(t)
+        mean = math.exp(mu + 0.5 * s ** 2)
+        return mean * normal_cdf((log_t - mu - s * s) / s) + t * (1.0 - normal_cdf((log_t - mu) / s))
 
     def quantile(self, v):
         return math.exp(self.mu + self.sigma * std_normal().inv_cdf(min(max(v, 1e-300), 1.0 - 1e-16)))
@@ -295,7 +327,10 @@ class Gamma(Dist):
         return self.mean_value * gamma_p(self.shape + 1.0, t / self.theta) if t > 0 else 0.0
 
     def mean_min(self, t):
-        return self.partial_mean(t) + t * (1.0 - self.cdf(t)) if t > 0 else 0.0
+        if t <= 0:
+            return 0.0
+        below, below_next = gamma_p_pair(self.shape, t / self.theta)
+        return self.mean_value * below_next + t * (1.0 - below)
 
     def quantile(self, v):
         k, th = self.shape, self.theta
