@@ -236,7 +236,7 @@ class View:
     the node at depth l (its ancestors are above it; untouched, it leaves its subtree untouched).
     """
 
-    __slots__ = ("nodes", "subtree_kind", "subtree_share", "above", "room")
+    __slots__ = ("nodes", "subtree_kind", "subtree_share", "above", "room", "inside", "carriers")
 
     def __init__(self, model: "LruModel", ct: ClassTraffic, profile: Profile, level: int | None):
         depth = len(ct.levels) if level is None else level + 1
@@ -251,6 +251,19 @@ class View:
             self.subtree_kind, self.subtree_share = ct.levels[level], profile.popularity[level]
             self.above = kind.above
             self.room = model.c - kind.above
+        traffic = model.traffic
+        self.inside = traffic.kind_classes[self.subtree_kind] if self.subtree_kind is not None else ()
+        # the nodes above it that other conversations carry: (kind, popularity, blocks, per class (i, λ_i x
+        # the popularity among them outside the view's subtree)), what _cumulants takes out at every window
+        carriers = []
+        for kind, pop in self.nodes:
+            if kind in traffic.hot_kinds:
+                continue
+            users = [(i, pop - (self.subtree_share if i in self.inside else 0.0)) for i in traffic.kind_classes[kind]]
+            scaled = tuple((i, model.lam[i] * u) for i, u in users if u > 0.0)
+            if scaled:
+                carriers.append((kind, pop, traffic.kinds[kind].blocks, scaled))
+        self.carriers = tuple(carriers)
 
 
 class LruModel:
@@ -315,8 +328,13 @@ class LruModel:
         classes, carried = [], []
         for ct, lam, (_, any_turn, s0, s1, s2, s3, d1, d2, d3), marked in zip(tr.classes, self.lam, sums,
                                                                               self.marked):
-            marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
-                     for pop in self.profile_pops[ct.index]] if marked else []
+            if len(marked) == 1:  # one node level others carry (a catalog under a shared prompt): no sums
+                level, kind, blocks = marked[0]
+                reach = reaches[kind]
+                marks = [blocks * _carried(pop[level] * reach) for pop in self.profile_pops[ct.index]]
+            else:
+                marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
+                         for pop in self.profile_pops[ct.index]] if marked else []
             carried.append(marks)
             k1 = s1 + d1
             k2 = s2 + d2
@@ -366,10 +384,8 @@ class LruModel:
         """(log P(D = 0 | no flush), κ1, κ2, κ3, expected flushes) of D(t) for a view: a conversation
         holding at least the view's room is a flush (it alone evicts everything below the room)."""
         classes, flushes, reaches, sums, k0, k1, k2, k3, flush = self._totals(t, view.room)
-        tr = self.traffic
-        subtree = view.subtree_kind
-        inside = tr.kind_classes[subtree] if subtree is not None else ()
-        if subtree is not None:
+        inside = view.inside
+        if inside:
             # untouched, the view's node leaves its subtree untouched: its conversations count nothing
             share = view.subtree_share
             for i in inside:
@@ -380,18 +396,12 @@ class LruModel:
                 k3 -= share * c3
                 if flushes:
                     flush -= share * flushes[i]
-        for kind, pop in view.nodes:
-            if kind in tr.hot_kinds:
-                continue
+        for kind, pop, blocks, users in view.carriers:
             # the view's own node (or an ancestor) is above it: the share of it other users carry is not
             # among the others' blocks
-            carry = tr.kinds[kind].blocks * _carried(pop * reaches[kind])
-            for i in tr.kind_classes[kind]:
-                users = pop - (view.subtree_share if i in inside else 0.0)
-                if users <= 0.0:
-                    continue
+            carry = blocks * _carried(pop * reaches[kind])
+            for i, scale in users:
                 _, any_turn, _, s1, s2, _, _, _, _ = sums[i]
-                scale = self.lam[i] * users
                 k1 -= scale * carry * any_turn
                 k2 -= scale * (2.0 * carry * s1 + carry * carry * any_turn)
                 k3 -= scale * (3.0 * carry * s2 + 3.0 * carry * carry * s1 + carry ** 3 * any_turn)
@@ -564,9 +574,11 @@ class LruModel:
             # others' requests reach this node as a Poisson process: P(untouched for a) = exp(-pop R(a));
             # ages it almost never reaches add nothing
             untouched = []
+            parts = self._parts
             for a in grid:
-                untouched.append(math.exp(-pop * self._parts(a)[2][kind_index]))
-                if untouched[-1] < NEVER_UNTOUCHED:
+                share_untouched = math.exp(-pop * parts(a)[2][kind_index])
+                untouched.append(share_untouched)
+                if share_untouched < NEVER_UNTOUCHED:
                     break
             reached = len(untouched)
             # views of the same node level and popularities see the same D, whatever their class

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 SQRT2 = math.sqrt(2.0)
+UNDERFLOW = -746.0   # math.exp of anything below is 0.0
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +39,8 @@ def gamma_p(a: float, x: float) -> float:
     if math.isinf(x):
         return 1.0
     log_front = -x + a * math.log(x) - math.lgamma(a)
+    if log_front < UNDERFLOW:  # e^-x x^a / Γ(a) is 0.0 in floating point: so is every term below
+        return 0.0 if x < a + 1.0 else 1.0
     if x < a + 1.0:
         # series: P = e^-x x^a / Gamma(a + 1) * sum x^n / ((a + 1) ... (a + n))
         term = total = 1.0 / a
@@ -77,6 +80,8 @@ def gamma_p_pair(a: float, x: float) -> tuple[float, float]:
     if math.isinf(x):
         return 1.0, 1.0
     log_front = -x + a * math.log(x) - math.lgamma(a)
+    if log_front < UNDERFLOW:
+        return (0.0, 0.0) if x < a + 1.0 else (1.0, 1.0)
     if x < a + 1.0:
         # the series of P(a, x) is 1/a plus a tail that is the series of P(a + 1, x): summed apart,
         # the second needs no subtraction
