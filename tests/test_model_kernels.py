@@ -121,3 +121,49 @@ def test_blind_window_sums_are_the_per_lag_sums_they_replaced():
             dead = [model.p * sum(a[i] * (t - mg) for a, mg in zip(lt.by_lag, m)) for i in (5, 6, 7)]
             assert list(row) == [latest[0], *latest, *dead]
             assert math.isfinite(sum(row))
+
+
+def _quantile_by_bisection_to_the_end(law: Gamma, v: float) -> float:
+    """Gamma.quantile as it was: Newton inside a bracket, bisection whenever a step leaves it, to 1e-13."""
+    k = law.shape
+    x = k * max(1.0 - 1.0 / (9.0 * k), 0.3) ** 3
+    lo, hi = 0.0, max(x, k)
+    while gamma_p(k, hi) < v:
+        lo, hi = hi, hi * 2.0
+    for _ in range(400):
+        f = gamma_p(k, x) - v
+        if f > 0:
+            hi = x
+        else:
+            lo = x
+        pdf = math.exp(-x + (k - 1.0) * math.log(x) - math.lgamma(k))
+        nxt = x - f / pdf if pdf > 0 else math.nan
+        if not lo < nxt < hi:
+            nxt = math.sqrt(lo * hi) if lo > 0 and hi > 4.0 * lo else 0.5 * (lo + hi)
+        if abs(nxt - x) <= 1e-13 * x:
+            return nxt * law.theta
+        x = nxt
+    raise AssertionError("no convergence")
+
+
+@pytest.mark.parametrize("law", [Gamma(2.0, 2.0), Gamma(3.0, 0.5), Gamma(40.0, 28.0), Gamma(7.0, 300.0)])
+def test_gamma_quantile_stopping_at_an_exact_root_is_where_bisection_ends(law):
+    calls = 0
+
+    def counted(a, x):
+        nonlocal calls
+        calls += 1
+        return gamma_p(a, x)
+
+    for i in range(1, 40):
+        v = i / 40.0
+        assert law.quantile(v) == pytest.approx(_quantile_by_bisection_to_the_end(law, v), rel=1e-12, abs=0.0)
+    import kvcache_calc.traffic.distributions as distributions
+    original = distributions.gamma_p
+    distributions.gamma_p = counted
+    try:
+        for i in range(1, 40):
+            law.quantile(i / 40.0)
+    finally:
+        distributions.gamma_p = original
+    assert calls < 7 * 39   # Newton's few steps each (bisecting on from an exact root took up to 20 more)

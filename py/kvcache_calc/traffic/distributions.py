@@ -349,12 +349,16 @@ class Gamma(Dist):
         x = min(max(x, lo), hi)
         for _ in range(200):
             f = gamma_p(k, x) - v
+            log_pdf = -x + (k - 1.0) * math.log(x) - math.lgamma(k) if x > 0 else -math.inf
+            pdf = math.exp(log_pdf) if log_pdf > -700 else 0.0
+            if f == 0.0 and pdf * x >= 1e-3:
+                # the root, to 1e-13 of x where P's last bit moves x by less (in a flat tail it does not:
+                # there bisection goes on as before); else bisection would take over from this end
+                break
             if f > 0:
                 hi = x
             else:
                 lo = x
-            log_pdf = -x + (k - 1.0) * math.log(x) - math.lgamma(k) if x > 0 else -math.inf
-            pdf = math.exp(log_pdf) if log_pdf > -700 else 0.0
             nxt = x - f / pdf if pdf > 0 else math.nan
             if not lo < nxt < hi:
                 nxt = math.sqrt(lo * hi) if lo > 0 and hi > 4.0 * lo else 0.5 * (lo + hi)
