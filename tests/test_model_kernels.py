@@ -167,3 +167,18 @@ def test_gamma_quantile_stopping_at_an_exact_root_is_where_bisection_ends(law):
     finally:
         distributions.gamma_p = original
     assert calls < 7 * 39   # Newton's few steps each (bisecting on from an exact root took up to 20 more)
+
+
+def test_an_edit_of_a_prompt_size_keeps_the_tables_the_next_panel_needs():
+    from kvcache_calc import api
+    from kvcache_calc.traffic import turns
+
+    def edited(sys_tokens: int, rate: float) -> dict:
+        prefixes = [{**g, "tokens": sys_tokens} if g["name"] == "sys" else g for g in CATALOG["workload"]["prefixes"]]
+        return {**CATALOG, "workload": {**CATALOG["workload"], "prefixes": prefixes, "arrival_rate": rate}}
+
+    api.analyze(edited(1200, 1.5))
+    api.analyze(edited(1300, 1.5))   # every sweep point's tables built anew
+    built = turns._table.cache_info().misses
+    api.analyze(edited(1200, 1.6))   # back to the first sizes at a new rate: a rate moves no table
+    assert turns._table.cache_info().misses == built
