@@ -28,6 +28,7 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from math import cbrt, erfc
 
 from .traffic.distributions import Atoms, Dist, Fixed
 from .traffic.prefixes import Profile
@@ -107,9 +108,11 @@ class OtherBlocks:
         theta = self.theta = skew3 / (2.0 * var)
         self.c = m1 - k * theta
         # per shape s in (k, k+1): P(G_s <= y) = Φ((y^(1/3) scale_s - 1 + v_s) / sqrt(v_s))
+        #                                      = erfc(y^(1/3) slope_s + offset_s) / 2
         up = k + 1.0
-        self.wh = (((k * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * k), (9.0 * k) ** 0.5),
-                   ((up * theta) ** (-1.0 / 3.0), 1.0 / (9.0 * up), (9.0 * up) ** 0.5))
+        root_k, root_up = (9.0 * k) ** 0.5, (9.0 * up) ** 0.5
+        self.wh = ((-((k * theta) ** (-1.0 / 3.0)) * root_k / SQRT2, (1.0 - 1.0 / (9.0 * k)) * root_k / SQRT2),
+                   (-((up * theta) ** (-1.0 / 3.0)) * root_up / SQRT2, (1.0 - 1.0 / (9.0 * up)) * root_up / SQRT2))
 
     def survival_stats(self, a: float) -> tuple[float, float]:
         """(E[(a - D)+], P(D <= a)) for a whole number a: free stack positions and a full fit."""
@@ -125,21 +128,50 @@ class OtherBlocks:
         q = 1.0 - p0
         if self.k == 0.0:
             return p0 * a + q * max(a - self.mean, 0.0), p0 + (q if a + 0.5 >= self.mean else 0.0)
-        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
         y = a - self.c
         short = 0.0
         if y > 0.0:
-            r = y ** (1.0 / 3.0)
-            cdf_k = 0.5 * math.erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
-            cdf_k1 = 0.5 * math.erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2)
+            r = cbrt(y)
+            cdf_k = 0.5 * erfc(r * slope_k + offset_k)
+            cdf_k1 = 0.5 * erfc(r * slope_k1 + offset_k1)
             short = y * cdf_k - self.k * self.theta * cdf_k1
             if short < 0.0:
                 short = 0.0
         y += 0.5  # continuity correction: D is a whole number of blocks
         full = 0.0
         if y > 0.0:
-            full = 0.5 * math.erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+            full = 0.5 * erfc(cbrt(y) * slope_k + offset_k)
         return p0 * a + q * short, p0 + q * full
+
+    def found_and_fit(self, room: float, size: float) -> tuple[float, float]:
+        """(E[(room - D)+] - E[(room - size - D)+], P(D <= room - size)): a node of `size` blocks
+        `room` positions deep, its blocks found and the chance all are."""
+        if self.k == 0.0 or room - size < 0.0:
+            free, _ = self.survival_stats(room)
+            rest, fit = self.survival_stats(room - size)
+            return free - rest, fit
+        # both room and room - size >= 0: _survival twice, inlined (the shared nodes' hot loop)
+        p0, c, keep = self.p0, self.c, self.keep
+        q = 1.0 - p0
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
+        k_theta = self.k * self.theta
+        frees = []
+        for a in (room, room - size):
+            y = a - c
+            short = 0.0
+            if y > 0.0:
+                r = cbrt(y)
+                short = y * (0.5 * erfc(r * slope_k + offset_k)) - k_theta * (0.5 * erfc(r * slope_k1 + offset_k1))
+                if short < 0.0:
+                    short = 0.0
+            frees.append(p0 * a + q * short)
+        y = room - size - c + 0.5
+        full = 0.5 * erfc(cbrt(y) * slope_k + offset_k) if y > 0.0 else 0.0
+        fit = p0 + q * full
+        if keep != 1.0:
+            return keep * frees[0] - keep * frees[1], keep * fit
+        return frees[0] - frees[1], fit
 
     def found(self, room: float, size: float) -> float:
         """E[clamp(room - D, 0, size)]: blocks of a run of `size` found below `room` free positions."""
@@ -167,8 +199,7 @@ class OtherBlocks:
             return blocks, full
         p0, c, k_theta = self.p0, self.c, self.k * self.theta
         q = 1.0 - p0
-        (scale_k, v_k, inv_k), (scale_k1, v_k1, inv_k1) = self.wh
-        erfc = math.erfc
+        (slope_k, offset_k), (slope_k1, offset_k1) = self.wh
         # E[(a - D)+] rises at most 1 per block (its slope is P(D <= a)); the Wilson-Hilferty CDFs of its
         # two terms can let a difference exceed n by a hair, so a group finds at most its n blocks
         for weight, n in groups:
@@ -179,15 +210,14 @@ class OtherBlocks:
             y = a - c
             short = 0.0
             if y > 0.0:
-                r = y ** (1.0 / 3.0)
-                short = (y * 0.5 * erfc(-(r * scale_k - 1.0 + v_k) * inv_k / SQRT2)
-                         - k_theta * 0.5 * erfc(-(r * scale_k1 - 1.0 + v_k1) * inv_k1 / SQRT2))
+                r = cbrt(y)
+                short = y * 0.5 * erfc(r * slope_k + offset_k) - k_theta * 0.5 * erfc(r * slope_k1 + offset_k1)
                 if short < 0.0:
                     short = 0.0
             y += 0.5
             fits = 0.0
             if y > 0.0:
-                fits = 0.5 * erfc(-(y ** (1.0 / 3.0) * scale_k - 1.0 + v_k) * inv_k / SQRT2)
+                fits = 0.5 * erfc(cbrt(y) * slope_k + offset_k)
             found = base - (p0 * a + q * short)
             blocks += weight * (n if found > n else found)
             full += weight * (p0 + q * fits)
@@ -206,7 +236,7 @@ class View:
     the node at depth l (its ancestors are above it; untouched, it leaves its subtree untouched).
     """
 
-    __slots__ = ("nodes", "subtree_kind", "subtree_share", "above", "room")
+    __slots__ = ("nodes", "subtree_kind", "subtree_share", "above", "room", "inside", "carriers")
 
     def __init__(self, model: "LruModel", ct: ClassTraffic, profile: Profile, level: int | None):
         depth = len(ct.levels) if level is None else level + 1
@@ -221,6 +251,19 @@ class View:
             self.subtree_kind, self.subtree_share = ct.levels[level], profile.popularity[level]
             self.above = kind.above
             self.room = model.c - kind.above
+        traffic = model.traffic
+        self.inside = traffic.kind_classes[self.subtree_kind] if self.subtree_kind is not None else ()
+        # the nodes above it that other conversations carry: (kind, popularity, blocks, per class (i, λ_i x
+        # the popularity among them outside the view's subtree)), what _cumulants takes out at every window
+        carriers = []
+        for kind, pop in self.nodes:
+            if kind in traffic.hot_kinds:
+                continue
+            users = [(i, pop - (self.subtree_share if i in self.inside else 0.0)) for i in traffic.kind_classes[kind]]
+            scaled = tuple((i, model.lam[i] * u) for i, u in users if u > 0.0)
+            if scaled:
+                carriers.append((kind, pop, traffic.kinds[kind].blocks, scaled))
+        self.carriers = tuple(carriers)
 
 
 class LruModel:
@@ -236,6 +279,8 @@ class LruModel:
         self.follow_weight = [ct.table.follow_up_weight for ct in traffic.classes]
         self._cache: dict[float, tuple] = {}
         self._split_cache: dict[tuple[float, float], tuple] = {}
+        self._totals_cache: dict[tuple[float, float], tuple] = {}
+        self._held_cache: dict[tuple[int, float], float] = {}
         self._found_cache: dict[tuple, tuple] = {}
         self._splits_at: dict[float, bool] = {}   # per room: whether some conversation can flush it
         # per class: its own history's room, and the follow-up groups it sums over
@@ -283,8 +328,13 @@ class LruModel:
         classes, carried = [], []
         for ct, lam, (_, any_turn, s0, s1, s2, s3, d1, d2, d3), marked in zip(tr.classes, self.lam, sums,
                                                                               self.marked):
-            marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
-                     for pop in self.profile_pops[ct.index]] if marked else []
+            if len(marked) == 1:  # one node level others carry (a catalog under a shared prompt): no sums
+                level, kind, blocks = marked[0]
+                reach = reaches[kind]
+                marks = [blocks * _carried(pop[level] * reach) for pop in self.profile_pops[ct.index]]
+            else:
+                marks = [sum(blocks * _carried(pop[level] * reaches[kind]) for level, kind, blocks in marked)
+                         for pop in self.profile_pops[ct.index]] if marked else []
             carried.append(marks)
             k1 = s1 + d1
             k2 = s2 + d2
@@ -315,34 +365,27 @@ class LruModel:
         out = []
         for ct, (idle, done, dead), fw, done0 in zip(self.traffic.classes, self.sums, self.follow_weight,
                                                       self.done_all):
-            held = ct.think.mean_min(t)
+            held = self._held(ct.index, t)
             gone = t - held
             out.append((fw * held + t, held * fw + t * done0, held * idle[0] + t * done[0],
                         held * idle[1] + t * done[1], held * idle[2] + t * done[2], held * idle[3] + t * done[3],
                         gone * dead[1], gone * dead[2], gone * dead[3]))
         return out
 
+    def _held(self, i: int, t: float) -> float:
+        """E[min(Z, t)] of class i's think time (cached: the window sums and every room's split ask for it)."""
+        key = (i, t)
+        held = self._held_cache.get(key)
+        if held is None:
+            held = self._held_cache[key] = self.traffic.classes[i].think.mean_min(t)
+        return held
+
     def _cumulants(self, t: float, view: View) -> tuple[float, float, float, float, float]:
         """(log P(D = 0 | no flush), κ1, κ2, κ3, expected flushes) of D(t) for a view: a conversation
         holding at least the view's room is a flush (it alone evicts everything below the room)."""
-        classes, carried, reaches, sums = self._parts(t)
-        tr = self.traffic
-        flushes = ()
-        split = self._splits_at.get(view.room)
-        if split is None:
-            split = self._splits_at[view.room] = not self.plain_che and any(big >= view.room for big in self.biggest)
-        if split:
-            classes, flushes = self._split(t, view.room)
-        k0 = k1 = k2 = k3 = 0.0
-        for c0, c1, c2, c3 in classes:
-            k0 += c0
-            k1 += c1
-            k2 += c2
-            k3 += c3
-        flush = sum(flushes)
-        subtree = view.subtree_kind
-        inside = tr.kind_classes[subtree] if subtree is not None else ()
-        if subtree is not None:
+        classes, flushes, reaches, sums, k0, k1, k2, k3, flush = self._totals(t, view.room)
+        inside = view.inside
+        if inside:
             # untouched, the view's node leaves its subtree untouched: its conversations count nothing
             share = view.subtree_share
             for i in inside:
@@ -353,22 +396,41 @@ class LruModel:
                 k3 -= share * c3
                 if flushes:
                     flush -= share * flushes[i]
-        for kind, pop in view.nodes:
-            if kind in tr.hot_kinds:
-                continue
+        for kind, pop, blocks, users in view.carriers:
             # the view's own node (or an ancestor) is above it: the share of it other users carry is not
             # among the others' blocks
-            carry = tr.kinds[kind].blocks * _carried(pop * reaches[kind])
-            for i in tr.kind_classes[kind]:
-                users = pop - (view.subtree_share if i in inside else 0.0)
-                if users <= 0.0:
-                    continue
+            carry = blocks * _carried(pop * reaches[kind])
+            for i, scale in users:
                 _, any_turn, _, s1, s2, _, _, _, _ = sums[i]
-                scale = self.lam[i] * users
                 k1 -= scale * carry * any_turn
                 k2 -= scale * (2.0 * carry * s1 + carry * carry * any_turn)
                 k3 -= scale * (3.0 * carry * s2 + 3.0 * carry * carry * s1 + carry ** 3 * any_turn)
         return -k0, k1, k2, k3, max(flush, 0.0)
+
+    def _totals(self, t: float, room: float) -> tuple:
+        """Every class's (k0..k3) at t below `room`, their flushes, reaches and window sums, and the sums
+        over classes (cached: every view with the same room starts from them)."""
+        key = (t, room)
+        hit = self._totals_cache.get(key)
+        if hit is not None:
+            return hit
+        classes, _, reaches, sums = self._parts(t)
+        flushes = ()
+        split = self._splits_at.get(room)
+        if split is None:
+            split = self._splits_at[room] = not self.plain_che and any(big >= room for big in self.biggest)
+        if split:
+            classes, flushes = self._split(t, room)
+        k0 = k1 = k2 = k3 = 0.0
+        for c0, c1, c2, c3 in classes:
+            k0 += c0
+            k1 += c1
+            k2 += c2
+            k3 += c3
+        out = (classes, flushes, reaches, sums, k0, k1, k2, k3, sum(flushes))
+        if len(self._totals_cache) < 8192:
+            self._totals_cache[key] = out
+        return out
 
     def _split(self, t: float, room: float) -> tuple[list, list[float]]:
         """Per class (k0..k3) of the conversations below `room` blocks, and the expected flushes
@@ -379,7 +441,7 @@ class LruModel:
             return hit
         classes, carried, _, _ = self._parts(t)
         flushes = [0.0] * len(classes)
-        parts = [self._below(i, t, self.traffic.classes[i].think.mean_min(t), carried[i], room, flushes)
+        parts = [self._below(i, t, self._held(i, t), carried[i], room, flushes)
                  if big >= room else part
                  for i, (part, big) in enumerate(zip(classes, self.biggest))]
         out = (parts, flushes)
@@ -420,6 +482,75 @@ class LruModel:
         if self.plain_che:
             return OtherBlocks(0.0, k1, 0.0, 0.0)
         return OtherBlocks(math.exp(min(0.0, log_p0)), k1, max(k2, 0.0), k3, math.exp(-flush))
+
+    def _node_found(self, view: View, ages: list[float], size: float) -> tuple[list[float], list[float]]:
+        """other_blocks(a, view).found_and_fit(view.room, size) at every age, with D's gamma fit and both
+        survival terms inlined in the same arithmetic: the shared nodes' hot loop, about 1,000 ages per
+        evaluation with a catalog (tests/test_analyze_speed.py holds it to the plain calls)."""
+        room = view.room
+        low = room - size
+        values: list[float] = []
+        fits: list[float] = []
+        if self.plain_che or low < 0.0:
+            for a in ages:
+                value, fit = self.other_blocks(a, view).found_and_fit(room, size)
+                values.append(value)
+                fits.append(fit)
+            return values, fits
+        cumulants, exp = self._cumulants, math.exp
+        third = -1.0 / 3.0
+        for a in ages:
+            log_p0, k1, k2, k3, flush = cumulants(a, view)
+            p0 = exp(min(0.0, log_p0))
+            k2 = max(k2, 0.0)
+            keep = exp(-flush)
+            q = 1.0 - p0
+            fitted = False
+            if q > 1e-12 and k2 > 0.0:
+                m1 = k1 / q
+                m2 = (k2 + k1 * k1) / q
+                m3 = (k3 + 3.0 * k2 * k1 + k1 ** 3) / q
+                var = m2 - m1 * m1
+                skew3 = m3 - 3.0 * m1 * m2 + 2.0 * m1 ** 3
+                fitted = var > 1e-9 * max(1.0, m1 * m1) and skew3 > 1e-9 * var ** 1.5
+            if not fitted:  # a point mass, as OtherBlocks makes it
+                value, fit = OtherBlocks(p0, k1, k2, k3, keep).found_and_fit(room, size)
+            else:
+                k = 4.0 * var ** 3 / (skew3 * skew3)
+                theta = skew3 / (2.0 * var)
+                c = m1 - k * theta
+                up = k + 1.0
+                root_k, root_up = (9.0 * k) ** 0.5, (9.0 * up) ** 0.5
+                slope_k = -((k * theta) ** third) * root_k / SQRT2
+                offset_k = (1.0 - 1.0 / (9.0 * k)) * root_k / SQRT2
+                slope_k1 = -((up * theta) ** third) * root_up / SQRT2
+                offset_k1 = (1.0 - 1.0 / (9.0 * up)) * root_up / SQRT2
+                k_theta = k * theta
+                y = room - c
+                short = 0.0
+                if y > 0.0:
+                    r = cbrt(y)
+                    short = y * (0.5 * erfc(r * slope_k + offset_k)) - k_theta * (0.5 * erfc(r * slope_k1 + offset_k1))
+                    if short < 0.0:
+                        short = 0.0
+                free = p0 * room + q * short
+                y = low - c
+                short = 0.0
+                if y > 0.0:
+                    r = cbrt(y)
+                    short = y * (0.5 * erfc(r * slope_k + offset_k)) - k_theta * (0.5 * erfc(r * slope_k1 + offset_k1))
+                    if short < 0.0:
+                        short = 0.0
+                rest = p0 * low + q * short
+                y += 0.5
+                fit = p0 + q * (0.5 * erfc(cbrt(y) * slope_k + offset_k) if y > 0.0 else 0.0)
+                if keep != 1.0:
+                    value, fit = keep * free - keep * rest, keep * fit
+                else:
+                    value = free - rest
+            values.append(value)
+            fits.append(fit)
+        return values, fits
 
     def mean_other_blocks(self, t: float, view: View | None = None) -> float:
         """E[D(t)]: expected distinct blocks of others touched in t seconds, for a view."""
@@ -512,23 +643,18 @@ class LruModel:
             # others' requests reach this node as a Poisson process: P(untouched for a) = exp(-pop R(a));
             # ages it almost never reaches add nothing
             untouched = []
+            parts = self._parts
             for a in grid:
-                untouched.append(math.exp(-pop * self._parts(a)[2][kind_index]))
-                if untouched[-1] < NEVER_UNTOUCHED:
+                share_untouched = math.exp(-pop * parts(a)[2][kind_index])
+                untouched.append(share_untouched)
+                if share_untouched < NEVER_UNTOUCHED:
                     break
             reached = len(untouched)
             # views of the same node level and popularities see the same D, whatever their class
             key = (kind_index, profile.popularity[:level + 1])
             cached = self._found_cache.get(key)
             if cached is None:
-                values, fits = [], []
-                for a in grid[:reached]:
-                    d = self.other_blocks(a, view)
-                    free, _ = d.survival_stats(view.room)
-                    rest, fit = d.survival_stats(view.room - kind.blocks)
-                    values.append(free - rest)
-                    fits.append(fit)
-                self._found_cache[key] = cached = (values, fits)
+                self._found_cache[key] = cached = self._node_found(view, grid[:reached], kind.blocks)
             values, fits = cached
             below = [0.0]  # ∫_0^a found dF over the grid (trapezoid), and the same of the full fit
             below_fit = [0.0]

@@ -21,6 +21,7 @@ import math
 
 from bisect import bisect_right
 from functools import lru_cache
+from operator import mul
 
 from .analytic import ClassHits, LruModel, LruPrediction, _compress, _history_groups, _follow_up_sums
 from .traffic.distributions import (GAUSS_NODES, Atoms, Dist, Exponential, Fixed, Gamma, Geometric, LogNormal,
@@ -440,6 +441,9 @@ class LagTable:
     def __init__(self, table: ClassTable, p: float, room: float, fixed_gap: bool):
         self.weights, self.total, self.by_lag, _, self.lag_weight, self.none = lag_items(table, p)
         self.lags = len(self.weights)
+        # the window sums' t-free parts, summed in the order _window_sums once summed them at every window
+        self.columns = [[a[i] for a in self.by_lag] for i in range(8)]
+        self.rest = [self.total[i] - sum(a[i] for a in self.by_lag) for i in range(8)]
         self.groups = lag_groups(table, p, room, fixed_gap)   # per lag: (whole history there, the rest)
 
 
@@ -484,11 +488,11 @@ class GeneralBlindModel(LruModel):
         p = self.p
         for lt, sums in zip(self.lag_tables, self.lag_sums):
             m = sums.mean_min(t)
-            lat = [sum(a[i] * mg for a, mg in zip(lt.by_lag, m)) for i in range(8)]
-            rest = [lt.total[i] - sum(a[i] for a in lt.by_lag) for i in range(8)]
-            latest = [p * (lat[i] + t * rest[i]) for i in range(5)]
+            columns, rest = lt.columns, lt.rest
+            latest = [p * (sum(map(mul, columns[i], m)) + t * rest[i]) for i in range(5)]
             # dead blocks stay counted after the next visit here: t - E[min(L, t)] for the lags that come
-            dead = [p * sum(a[i] * (t - mg) for a, mg in zip(lt.by_lag, m)) for i in (5, 6, 7)]
+            after = [t - mg for mg in m]
+            dead = [p * sum(map(mul, columns[i], after)) for i in (5, 6, 7)]
             out.append((latest[0], latest[0], latest[1], latest[2], latest[3], latest[4], *dead))
         return out
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 SQRT2 = math.sqrt(2.0)
+UNDERFLOW = -746.0   # math.exp of anything below is 0.0
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +39,8 @@ def gamma_p(a: float, x: float) -> float:
     if math.isinf(x):
         return 1.0
     log_front = -x + a * math.log(x) - math.lgamma(a)
+    if log_front < UNDERFLOW:  # e^-x x^a / Γ(a) is 0.0 in floating point: so is every term below
+        return 0.0 if x < a + 1.0 else 1.0
     if x < a + 1.0:
         # series: P = e^-x x^a / Gamma(a + 1) * sum x^n / ((a + 1) ... (a + n))
         term = total = 1.0 / a
@@ -68,6 +71,34 @@ def gamma_p(a: float, x: float) -> float:
         if abs(delta - 1.0) < 1e-16:
             break
     return max(0.0, 1.0 - math.exp(log_front) * h)
+
+
+def gamma_p_pair(a: float, x: float) -> tuple[float, float]:
+    """(P(a, x), P(a + 1, x)) from one series or continued fraction: P(a + 1, x) = P(a, x) - e^-x x^a / Γ(a + 1)."""
+    if x <= 0.0:
+        return 0.0, 0.0
+    if math.isinf(x):
+        return 1.0, 1.0
+    log_front = -x + a * math.log(x) - math.lgamma(a)
+    if log_front < UNDERFLOW:
+        return (0.0, 0.0) if x < a + 1.0 else (1.0, 1.0)
+    if x < a + 1.0:
+        # the series of P(a, x) is 1/a plus a tail that is the series of P(a + 1, x): summed apart,
+        # the second needs no subtraction
+        term = 1.0 / a
+        tail = 0.0
+        ap = a
+        for _ in range(10_000):
+            ap += 1.0
+            term *= x / ap
+            tail += term
+            if term < tail * 1e-16:
+                break
+        front = math.exp(log_front)
+        return min(1.0, (1.0 / a + tail) * front), min(1.0, tail * front)
+    lower = gamma_p(a, x)
+    # here x >= a + 1, where P(a + 1, x) is not small: the difference loses nothing that matters
+    return lower, max(0.0, lower - math.exp(log_front) / a)
 
 
 def _gauss_legendre(n: int) -> list[tuple[float, float]]:
@@ -256,7 +287,13 @@ class LogNormal(Dist):
         return self.moment(1) * normal_cdf((math.log(t) - self.mu - s * s) / s)
 
     def mean_min(self, t):
-        return self.partial_mean(t) + t * (1.0 - self.cdf(t)) if t > 0 else 0.0
+        if t <= 0:
+            return 0.0
+        # partial_mean(t) + t (1 - cdf(t)) with the same arithmetic, log t and mu taken once
+        mu, s = math.log(self.median), self.sigma
+        log_t = math.log(t)
+        mean = math.exp(mu + 0.5 * s ** 2)
+        return mean * normal_cdf((log_t - mu - s * s) / s) + t * (1.0 - normal_cdf((log_t - mu) / s))
 
     def quantile(self, v):
         return math.exp(self.mu + self.sigma * std_normal().inv_cdf(min(max(v, 1e-300), 1.0 - 1e-16)))
@@ -295,7 +332,10 @@ class Gamma(Dist):
         return self.mean_value * gamma_p(self.shape + 1.0, t / self.theta) if t > 0 else 0.0
 
     def mean_min(self, t):
-        return self.partial_mean(t) + t * (1.0 - self.cdf(t)) if t > 0 else 0.0
+        if t <= 0:
+            return 0.0
+        below, below_next = gamma_p_pair(self.shape, t / self.theta)
+        return self.mean_value * below_next + t * (1.0 - below)
 
     def quantile(self, v):
         k, th = self.shape, self.theta
@@ -309,12 +349,16 @@ class Gamma(Dist):
         x = min(max(x, lo), hi)
         for _ in range(200):
             f = gamma_p(k, x) - v
+            log_pdf = -x + (k - 1.0) * math.log(x) - math.lgamma(k) if x > 0 else -math.inf
+            pdf = math.exp(log_pdf) if log_pdf > -700 else 0.0
+            if f == 0.0 and pdf * x >= 1e-3:
+                # the root, to 1e-13 of x where P's last bit moves x by less (in a flat tail it does not:
+                # there bisection goes on as before); else bisection would take over from this end
+                break
             if f > 0:
                 hi = x
             else:
                 lo = x
-            log_pdf = -x + (k - 1.0) * math.log(x) - math.lgamma(k) if x > 0 else -math.inf
-            pdf = math.exp(log_pdf) if log_pdf > -700 else 0.0
             nxt = x - f / pdf if pdf > 0 else math.nan
             if not lo < nxt < hi:
                 nxt = math.sqrt(lo * hi) if lo > 0 and hi > 4.0 * lo else 0.5 * (lo + hi)

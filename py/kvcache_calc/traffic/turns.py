@@ -234,7 +234,7 @@ def _permutations(k: int, count: int) -> list[tuple[int, ...]]:
     return pool
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _strata(d: Dist, k: int) -> tuple[float, ...]:
     return d.strata(k)
 
@@ -261,7 +261,10 @@ def class_table(cls: TrafficClass, prefix_tokens: int, block_size: int, admissio
                   context_limit)
 
 
-@lru_cache(maxsize=128)
+# A panel of three classes builds about 75 tables (every sweep point of a token, turn or think law);
+# 128 let an edit of a prompt size push out the tables the next panel needs (+70% on its time), 512 do
+# not, and hold no measurable memory.
+@lru_cache(maxsize=512)
 def _table(turn_law: Dist, context_law: Dist, user_law: Dist, output_law: Dist,
            follow_ups: tuple[tuple[str, float], ...], prefix_tokens: int, block_size: int, admission: str,
            context_limit: int | None = None) -> ClassTable:
