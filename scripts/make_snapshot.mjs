@@ -7,10 +7,9 @@
 // the heap is zero pages; the worker inflates only the rest). Prints {bytes, runs, pages_sha256} as
 // JSON: the heap's length, the [offset, length] runs of the pages written, in order, and their sha256.
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { bootSitePyodide } from "./site_pyodide.mjs";
 
 // Modules the page's first predict and analyze import (the others load on first use, as without a snapshot).
 const PRELOADED_MODULES = ["kvcache_calc.api", "kvcache_calc.deploy"];
@@ -20,24 +19,7 @@ if (!siteDir || !outFile) {
   console.error("usage: node scripts/make_snapshot.mjs <site dir> <out file>");
   process.exit(2);
 }
-const site = path.resolve(siteDir);
-const pyodideDir = path.join(site, "pyodide") + path.sep;
-const { loadPyodide } = await import(pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href);
-
-const pyodide = await loadPyodide({
-  indexURL: pyodideDir,
-  packageCacheDir: pyodideDir,
-  lockFileURL: path.join(pyodideDir, "pyodide-lock.json"),
-  stdout: (line) => console.error("[python]", line),
-  stderr: (line) => console.error("[python]", line),
-  _makeSnapshot: true,
-});
-
-const manifest = JSON.parse(readFileSync(path.join(site, "build.json"), "utf8"));
-const wheelBytes = new Uint8Array(readFileSync(path.join(site, "wheels", manifest.wheel)));
-const digest = createHash("sha256").update(wheelBytes).digest("hex");
-if (digest !== manifest.wheel_sha256) throw new Error(`${manifest.wheel}: sha256 ${digest} is not build.json's`);
-pyodide.unpackArchive(wheelBytes, "wheel");
+const pyodide = await bootSitePyodide(siteDir, { _makeSnapshot: true });
 for (const name of PRELOADED_MODULES) pyodide.pyimport(name).destroy();
 
 const PAGE = 65536;
