@@ -108,7 +108,9 @@ ROUND_TRIP_JS = """async ([method, extra, payload, field, value]) => {
 }"""
 
 
-def browser_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], list[float]]:
+@contextlib.contextmanager
+def site_pages(trees: dict[str, Path]):
+    """Each tree's site built and served, one booted Chromium page per tree: yields ({name: page}, browser version)."""
     sys.path[:0] = [str(ROOT / "bench")]
     from browser_bench import ARGS, CHROMIUM, serve, wait  # noqa: PLC0415  (playwright only when asked)
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
@@ -116,7 +118,6 @@ def browser_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], li
     for tree in trees.values():
         subprocess.run(["bash", "scripts/build_site.sh"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
     servers = {name: serve(tree / "_site") for name, tree in trees.items()}
-    times: dict[tuple[str, str], list[float]] = {}
     try:
         with sync_playwright() as playwright:
             launch = {"args": ARGS, **({"executable_path": CHROMIUM} if Path(CHROMIUM).exists() else {})}
@@ -126,16 +127,22 @@ def browser_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], li
                 pages[name] = browser.new_context().new_page()
                 pages[name].goto(url)
                 wait(pages[name], "body[data-ready='true'][data-busy='false']")
-            for run in range(runs):
-                for call, (method, extra, payload, field) in BROWSER_CALLS.items():
-                    value = 2.0 + 0.013 * run if field == "arrival_rate" else 150 + 7 * run
-                    for name, page in alternate(pages, run):
-                        ms = page.evaluate(ROUND_TRIP_JS, [method, extra, payload, field, value])
-                        times.setdefault((name, call), []).append(ms / 1000.0)
+            yield pages, browser.version
             browser.close()
     finally:
         for server, _ in servers.values():
             server.shutdown()
+
+
+def browser_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], list[float]]:
+    times: dict[tuple[str, str], list[float]] = {}
+    with site_pages(trees) as (pages, _):
+        for run in range(runs):
+            for call, (method, extra, payload, field) in BROWSER_CALLS.items():
+                value = 2.0 + 0.013 * run if field == "arrival_rate" else 150 + 7 * run
+                for name, page in alternate(pages, run):
+                    ms = page.evaluate(ROUND_TRIP_JS, [method, extra, payload, field, value])
+                    times.setdefault((name, call), []).append(ms / 1000.0)
     return times
 
 

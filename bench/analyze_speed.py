@@ -27,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench")]
+from against_revision import alternate, revision_tree, site_pages  # noqa: E402  (standard library only; playwright loads in site_pages)
 
 
 def _planning_scenarios() -> dict:
@@ -111,41 +112,17 @@ def cpython_times(trees: dict[str, Path], runs: int) -> dict[tuple[str, str], li
     return times
 
 
-def alternate(by_name: dict, run: int) -> list:
-    """(name, item) pairs, reversed on odd runs: whichever goes first is not always the same."""
-    items = list(by_name.items())
-    return items[::-1] if run % 2 else items
-
-
 def browser_times(trees: dict[str, Path], runs: int) -> tuple[dict[tuple[str, str], list[float]], str]:
-    from browser_bench import ARGS, CHROMIUM, serve, wait  # noqa: PLC0415  (playwright only when asked)
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    for tree in trees.values():
-        subprocess.run(["bash", "scripts/build_site.sh"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
-    servers = {name: serve(tree / "_site") for name, tree in trees.items()}
     times: dict[tuple[str, str], list[float]] = {}
-    try:
-        with sync_playwright() as playwright:
-            launch = {"args": ARGS, **({"executable_path": CHROMIUM} if Path(CHROMIUM).exists() else {})}
-            browser = playwright.chromium.launch(**launch)
-            pages = {}
-            for name, (_, url) in servers.items():
-                pages[name] = browser.new_context().new_page()
-                pages[name].goto(url)
-                wait(pages[name], "body[data-ready='true'][data-busy='false']")
-                for method, payload, scenario, _ in SCENARIOS.values():  # warm-up, as in CPython
-                    pages[name].evaluate(ROUND_TRIP_JS, [method, payload, scenario])
-            for run in range(runs):
-                for name, (method, payload, scenario, change) in SCENARIOS.items():
-                    for index, (tree, page) in enumerate(alternate(pages, run)):
-                        ms = page.evaluate(ROUND_TRIP_JS, [method, payload, fresh(scenario, change, run, index)])
-                        times.setdefault((tree, name), []).append(ms / 1000.0)
-            version = browser.version
-            browser.close()
-    finally:
-        for server, _ in servers.values():
-            server.shutdown()
+    with site_pages(trees) as (pages, version):
+        for page in pages.values():
+            for method, payload, scenario, _ in SCENARIOS.values():  # warm-up, as in CPython
+                page.evaluate(ROUND_TRIP_JS, [method, payload, scenario])
+        for run in range(runs):
+            for name, (method, payload, scenario, change) in SCENARIOS.items():
+                for index, (tree, page) in enumerate(alternate(pages, run)):
+                    ms = page.evaluate(ROUND_TRIP_JS, [method, payload, fresh(scenario, change, run, index)])
+                    times.setdefault((tree, name), []).append(ms / 1000.0)
     return times, version
 
 
@@ -194,8 +171,6 @@ def contextlib_revision(rev: str | None):
 
     if rev is None:
         return contextlib.nullcontext(None)
-    from against_revision import revision_tree  # noqa: PLC0415
-
     return revision_tree(rev)
 
 
