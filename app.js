@@ -693,8 +693,7 @@ function relabelPage() {
   renderPolicyNote();
   renderCompareBar();
   showCalcProblem(page.calcProblem);
-  byId("calc-cancel").textContent = mt("calc_cancel");
-  byId("calc-status-text").textContent = mt("calc_running");
+  applyStaticStrings(document, mt, "messages-i18n");
   drawCharts();
 }
 
@@ -820,8 +819,7 @@ async function main() {
     onBootError: showBootError,
     onRestart: () => showProgress("restarting", 0.05),
   });
-  byId("calc-cancel").textContent = mt("calc_cancel");
-  byId("calc-status-text").textContent = mt("calc_running");
+  applyStaticStrings(document, mt, "messages-i18n");
   const [schema, presets] = await Promise.all([fetchJson("schema.json"), fetchJson("presets.json")]);
   page.schema = schema;
   page.form = buildForm(byId("form-fields"), schema, presets);

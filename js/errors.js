@@ -103,15 +103,24 @@ function withRange(schema, path, text) {
   return range ? `${text} (${mt("allowed_range", { range })})` : text;
 }
 
-/** The fields two scenarios set differently, as "<label> <before> → <after>" (at most `limit`, then "…"). */
-export function changesBetween(before, after, schema, limit = MAX_LISTED_CHANGES) {
+/**
+ * The fields two scenarios set differently, each as `describe(path, before, after)`, joined by "; "
+ * (at most `limit`, then "…"); "" when none differ.
+ */
+function listChanges(before, after, limit, describe) {
   const was = flatten(before);
   const now = flatten(after);
   const paths = [...new Set([...now.keys(), ...was.keys()])]
     .filter((path) => JSON.stringify(now.get(path)) !== JSON.stringify(was.get(path)));
-  const listed = paths.slice(0, limit)
-    .map((path) => mt("change", { label: fieldLabel(schema, path), from: shown(was.get(path)), to: shown(now.get(path)) }));
+  const listed = paths.slice(0, limit).map((path) => describe(path, was.get(path), now.get(path)));
   return listed.join("; ") + (paths.length > limit ? "; …" : "");
+}
+
+const changeText = (schema, path, from, to) => mt("change", { label: fieldLabel(schema, path), from: shown(from), to: shown(to) });
+
+/** The fields two scenarios set differently, as "<label> <before> → <after>" (at most `limit`, then "…"). */
+export function changesBetween(before, after, schema, limit = MAX_LISTED_CHANGES) {
+  return listChanges(before, after, limit, (path, from, to) => changeText(schema, path, from, to));
 }
 
 /**
@@ -119,14 +128,7 @@ export function changesBetween(before, after, schema, limit = MAX_LISTED_CHANGES
  * (the last scenario answered in time), or without one the inputs set away from the defaults.
  */
 export function slowInputs(scenario, lastGood, schema, defaults) {
-  const now = flatten(scenario);
-  const before = flatten(lastGood ?? defaults);
-  const paths = [...new Set([...now.keys(), ...before.keys()])]
-    .filter((path) => JSON.stringify(now.get(path)) !== JSON.stringify(before.get(path)));
-  if (!paths.length) return "";
-  const listed = paths.slice(0, MAX_LISTED_CHANGES).map((path) => withRange(schema, path, lastGood
-    ? mt("change", { label: fieldLabel(schema, path), from: shown(before.get(path)), to: shown(now.get(path)) })
-    : mt("setting", { label: fieldLabel(schema, path), value: shown(now.get(path)) })));
-  const changes = listed.join("; ") + (paths.length > MAX_LISTED_CHANGES ? "; …" : "");
-  return mt(lastGood ? "timeout_changed" : "timeout_non_default", { changes });
+  const changes = listChanges(lastGood ?? defaults, scenario, MAX_LISTED_CHANGES, (path, from, to) => withRange(schema, path,
+    lastGood ? changeText(schema, path, from, to) : mt("setting", { label: fieldLabel(schema, path), value: shown(to) })));
+  return changes ? mt(lastGood ? "timeout_changed" : "timeout_non_default", { changes }) : "";
 }

@@ -108,8 +108,7 @@ export class CalculatorClient {
     const call = this.pending.get(id);
     if (!call) return;
     call.started = true;
-    clearTimeout(this.stallTimer);
-    this.stallTimer = 0;
+    this.stopStallWatch();
     const budget = call.budgetMs ?? this.budgets[call.method] ?? DEFAULT_BUDGET_MS;
     call.timer = setTimeout(() => {
       this.replace("timeout", { message: `${call.method} ran longer than ${budget / 1000} s and was stopped`,
@@ -130,8 +129,7 @@ export class CalculatorClient {
   watchStall() {
     const waiting = [...this.pending.values()];
     if (!this.booted || !waiting.length || waiting.some((call) => call.started)) {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = 0;
+      this.stopStallWatch();
       return;
     }
     if (this.stallTimer) return;
@@ -144,6 +142,11 @@ export class CalculatorClient {
     }, STALL_MS);
   }
 
+  stopStallWatch() {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = 0;
+  }
+
   failAll(error) {
     for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error: { field: null, details: null, ...error } });
   }
@@ -154,8 +157,7 @@ export class CalculatorClient {
    */
   replace(code, error, culprit = null) {
     this.worker.terminate();
-    clearTimeout(this.stallTimer);
-    this.stallTimer = 0;
+    this.stopStallWatch();
     const failed = { field: null, details: null, ...error, code };
     for (const [id, call] of [...this.pending]) {
       if (id === culprit || (culprit === null && call.started)) this.settle(id, { ok: false, error: failed });
